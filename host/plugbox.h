@@ -1,0 +1,348 @@
+/* plugbox: run audio plugins in a separate, sandboxed bridge process.
+ *
+ * The client library.  A host context owns an I/O thread that talks to the
+ * bridges it starts; each opened plugin is one bridge process.  No call
+ * aborts or exits the host: failures are a pb_status_t plus a message kept
+ * on the object (pb_plugin_last_error(), pb_host_last_error()).
+ *
+ * Threads: calls tagged [main-thread] may come from any one thread at a
+ * time per object (the library serializes them per plugin); the library
+ * never calls back into the host on its own threads. */
+#ifndef PB_HOST_PLUGBOX_H
+#define PB_HOST_PLUGBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(PB_BUILDING_LIBRARY)
+#define PB_API __attribute__((visibility("default")))
+#else
+#define PB_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PB_VERSION_STRING "0.1.0"
+
+/** Status of every call.  Numbers are stable (they also cross the wire). */
+typedef enum {
+  PB_OK = 0,
+  PB_ERR_INVALID = 1,      /**< bad argument from the caller */
+  PB_ERR_NOMEM = 2,        /**< out of memory */
+  PB_ERR_NOT_FOUND = 3,    /**< the plugin file does not exist */
+  PB_ERR_NOT_ELF = 4,      /**< the file is not an ELF shared object */
+  PB_ERR_ARCH = 5,         /**< no bridge runs this architecture */
+  PB_ERR_LOAD = 6,         /**< the loader failed (missing library, ...) */
+  PB_ERR_NOT_PLUGIN = 7,   /**< no entry point, NULL effect or bad magic */
+  PB_ERR_BRIDGE = 8,       /**< the bridge executable is missing or failed */
+  PB_ERR_TIMEOUT = 9,      /**< the bridge missed its deadline */
+  PB_ERR_CRASHED = 10,     /**< the bridge died; see pb_plugin_crash() */
+  PB_ERR_PROTOCOL = 11,    /**< malformed or unexpected message */
+  PB_ERR_RANGE = 12,       /**< index out of range (parameter, program) */
+  PB_ERR_UNSUPPORTED = 13, /**< the plugin lacks this capability */
+  PB_ERR_TOO_BIG = 14,     /**< data over a size limit (chunk, string) */
+  PB_ERR_REFUSED = 15,     /**< the plugin refused the request */
+  PB_ERR_IO = 16,          /**< a system call failed */
+  PB_ERR_ACCESS = 17,      /**< permission denied reading the plugin */
+} pb_status_t;
+
+#define PB_STATUS_COUNT 18
+
+/** One sentence describing `status`.  Static storage. [any-thread] */
+PB_API const char*
+pb_strerror(pb_status_t status);
+
+/** Stable short name of `status` ("ok", "not_found", ...). [any-thread] */
+PB_API const char*
+pb_status_name(pb_status_t status);
+
+/* ---------------------------------------------------------------- host */
+
+typedef struct pb_host pb_host_t;
+
+/** Create a host context and start its I/O thread.  [main-thread]
+ *  On success `*out` is owned by the caller until pb_host_free().
+ *  Returns PB_OK, PB_ERR_NOMEM or PB_ERR_IO. */
+PB_API pb_status_t
+pb_host_new(pb_host_t** out);
+
+/** Stop the I/O thread and free the context.  Every plugin opened with it
+ *  must have been closed.  Accepts NULL.  [main-thread] */
+PB_API void
+pb_host_free(pb_host_t* host);
+
+/** Detail of the last failed pb_plugin_open() on this host ("" if none).
+ *  Borrowed; valid until the next call on `host`.  [main-thread] */
+PB_API const char*
+pb_host_last_error(const pb_host_t* host);
+
+/* -------------------------------------------------------------- plugin */
+
+typedef struct pb_plugin pb_plugin_t;
+
+/** Options for pb_plugin_open().  Initialize with pb_open_opts_init(). */
+typedef struct {
+  uint32_t struct_size;        /**< sizeof(pb_open_opts_t) */
+  double sample_rate;          /**< Hz; default 48000 */
+  uint32_t max_block_frames;   /**< default 512 */
+  uint32_t load_timeout_ms;    /**< spawn + load + open; default 10000 */
+  uint32_t call_timeout_ms;    /**< each later control call; default 5000 */
+  const char* bridge_path;     /**< NULL: $PLUGBOX_BRIDGE, then the search */
+  uint32_t log_capacity_bytes; /**< kept plugin output; default 65536 */
+} pb_open_opts_t;
+
+/** Fill `opts` with the defaults.  [any-thread] */
+PB_API void
+pb_open_opts_init(pb_open_opts_t* opts);
+
+/** Open the plugin at `path` in a new bridge process.  [main-thread]
+ *  `opts` may be NULL for the defaults.  On success `*out` is owned by the
+ *  caller until pb_plugin_close(); on failure `*out` is NULL and
+ *  pb_host_last_error() says why.  Returns PB_OK, PB_ERR_NOT_FOUND,
+ *  PB_ERR_ACCESS, PB_ERR_NOT_ELF, PB_ERR_ARCH, PB_ERR_LOAD,
+ *  PB_ERR_NOT_PLUGIN, PB_ERR_BRIDGE, PB_ERR_TIMEOUT, PB_ERR_CRASHED,
+ *  PB_ERR_PROTOCOL, PB_ERR_NOMEM, PB_ERR_IO. */
+PB_API pb_status_t
+pb_plugin_open(pb_host_t* host, const char* path, const pb_open_opts_t* opts,
+               pb_plugin_t** out);
+
+/** Close the plugin, end its bridge and reap it, whatever state it is in.
+ *  Accepts NULL.  [main-thread] */
+PB_API void
+pb_plugin_close(pb_plugin_t* plugin);
+
+/** Detail of the last failure on `plugin` ("" if none).
+ *  Borrowed; valid until the next call on `plugin`.  [main-thread] */
+PB_API const char*
+pb_plugin_last_error(const pb_plugin_t* plugin);
+
+/** What ended a crashed bridge. */
+typedef struct {
+  int crashed;          /**< 0 while the bridge lives */
+  int signal;           /**< terminating signal, or 0 */
+  int exit_code;        /**< exit status if it exited, else -1 */
+  char signal_name[16]; /**< "SIGSEGV", or "" */
+  char call[64];        /**< the call in progress ("open", "param_set") */
+  char reason[256];     /**< one line for people */
+} pb_crash_t;
+
+/** Copy the crash record of `plugin` into `*out`.  [main-thread] */
+PB_API void
+pb_plugin_crash(const pb_plugin_t* plugin, pb_crash_t* out);
+
+/** Copy up to `cap - 1` bytes of what the plugin printed (stdout and stderr,
+ *  the newest `log_capacity_bytes`) into `buf`, NUL-terminated.  Returns the
+ *  number of bytes copied.  [main-thread] */
+PB_API size_t
+pb_plugin_log(pb_plugin_t* plugin, char* buf, size_t cap);
+
+/** Process id of the bridge, or 0 once it has ended.  [main-thread] */
+PB_API int
+pb_plugin_pid(const pb_plugin_t* plugin);
+
+/* ----------------------------------------------------------- plugin info */
+
+/** Plugin categories, numbered as in the VST 2.4 format. */
+typedef enum {
+  PB_CATEGORY_UNKNOWN = 0,
+  PB_CATEGORY_EFFECT = 1,
+  PB_CATEGORY_SYNTH = 2,
+  PB_CATEGORY_ANALYSIS = 3,
+  PB_CATEGORY_MASTERING = 4,
+  PB_CATEGORY_SPATIALIZER = 5,
+  PB_CATEGORY_ROOM_FX = 6,
+  PB_CATEGORY_SURROUND_FX = 7,
+  PB_CATEGORY_RESTORATION = 8,
+  PB_CATEGORY_OFFLINE = 9,
+  PB_CATEGORY_SHELL = 10,
+  PB_CATEGORY_GENERATOR = 11,
+} pb_category_t;
+
+/** Name of a category ("effect", "synth", ...; "unknown" past the end). */
+PB_API const char*
+pb_category_name(int32_t category);
+
+/** Plugin flags, numbered as in the VST 2.4 format. */
+enum {
+  PB_FLAG_EDITOR = 1 << 0,
+  PB_FLAG_REPLACING = 1 << 4,
+  PB_FLAG_PROGRAM_CHUNKS = 1 << 5,
+  PB_FLAG_SYNTH = 1 << 8,
+  PB_FLAG_NO_SOUND_IN_STOP = 1 << 9,
+  PB_FLAG_DOUBLE_REPLACING = 1 << 12,
+};
+
+/** One input or output pin. */
+typedef struct {
+  const char* label;
+  const char* short_label;
+  uint32_t flags; /**< 1 active, 2 stereo, 4 uses speaker arrangement */
+  int32_t arrangement;
+} pb_pin_info_t;
+
+/** One parameter as read when the plugin was opened. */
+typedef struct {
+  const char* name;    /**< full length, never cut to 8 characters */
+  const char* label;   /**< unit ("dB") */
+  const char* display; /**< value as text */
+  float value;         /**< normalized 0..1 */
+  int automatable;     /**< effCanBeAutomated answer */
+  int has_properties;  /**< 1 if the plugin answered properties */
+  /* Parameter properties; meaningful when has_properties. */
+  uint32_t prop_flags;
+  float step, small_step, large_step;
+  int32_t min_int, max_int, step_int, large_step_int;
+  int32_t display_index, category, n_in_category;
+  const char* prop_label;
+  const char* short_label;
+  const char* category_label;
+} pb_param_info_t;
+
+/** One canDo question and the plugin's answer (1 yes, -1 no, 0 unknown). */
+typedef struct {
+  const char* name;
+  int32_t answer;
+} pb_can_do_t;
+
+/** Everything read from the plugin when it was opened.  Borrowed from the
+ *  plugin; valid until pb_plugin_close(). */
+typedef struct {
+  const char* path;
+  const char* arch; /**< "x86_64" or "i386" */
+  const char* name;
+  const char* vendor;
+  const char* product;
+  int32_t vendor_version;
+  int32_t unique_id;
+  char unique_id_text[5]; /**< four characters, '.' for unprintable ones */
+  int32_t plugin_version; /**< the effect's own version field */
+  int32_t vst_version;
+  int32_t category;
+  uint32_t flags; /**< PB_FLAG_* */
+  int32_t n_inputs, n_outputs;
+  int32_t initial_delay;
+  int32_t n_midi_in_channels, n_midi_out_channels;
+  int32_t tail_size;
+  int32_t n_params;
+  const pb_param_info_t* params;
+  int32_t n_programs;
+  const char* const* program_names;
+  int32_t current_program;
+  const pb_pin_info_t* inputs;  /**< n_inputs entries */
+  const pb_pin_info_t* outputs; /**< n_outputs entries */
+  int32_t n_can_do;
+  const pb_can_do_t* can_do;
+} pb_info_t;
+
+/** The plugin's description.  Borrowed; valid until pb_plugin_close().
+ *  [main-thread] */
+PB_API const pb_info_t*
+pb_plugin_info(const pb_plugin_t* plugin);
+
+/* ----------------------------------------------------------- parameters */
+
+/** Read parameter `index`: normalized value and, if `display` is not NULL,
+ *  its text (NUL-terminated, cut to `display_cap`).  [main-thread]
+ *  Returns PB_OK, PB_ERR_RANGE, PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
+PB_API pb_status_t
+pb_plugin_param_get(pb_plugin_t* plugin, int32_t index, float* value,
+                    char* display, size_t display_cap);
+
+/** Set parameter `index` to normalized `value` (clamped to 0..1).
+ *  [main-thread]  Returns PB_OK, PB_ERR_RANGE, PB_ERR_INVALID (NaN),
+ *  PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
+PB_API pb_status_t
+pb_plugin_param_set(pb_plugin_t* plugin, int32_t index, float value);
+
+/** Set parameter `index` from text through the plugin's string-to-parameter
+ *  call; `*value` (may be NULL) receives the resulting normalized value.
+ *  [main-thread]  Returns PB_OK, PB_ERR_RANGE, PB_ERR_REFUSED (the plugin
+ *  did not accept the text), PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
+PB_API pb_status_t
+pb_plugin_param_from_string(pb_plugin_t* plugin, int32_t index,
+                            const char* text, float* value);
+
+/* ------------------------------------------------------------- programs */
+
+/** Current program index.  [main-thread] */
+PB_API pb_status_t
+pb_plugin_program_get(pb_plugin_t* plugin, int32_t* index);
+
+/** Select program `index`.  [main-thread]  PB_ERR_RANGE past the count. */
+PB_API pb_status_t
+pb_plugin_program_set(pb_plugin_t* plugin, int32_t index);
+
+/** Name of program `index` (indexed call, falling back to select-and-read
+ *  for plugins without it).  [main-thread] */
+PB_API pb_status_t
+pb_plugin_program_name(pb_plugin_t* plugin, int32_t index, char* name,
+                       size_t cap);
+
+/** Rename the current program.  [main-thread] */
+PB_API pb_status_t
+pb_plugin_program_rename(pb_plugin_t* plugin, const char* name);
+
+/* --------------------------------------------------------------- state */
+
+#define PB_CHUNK_MAX_BYTES (64u * 1024u * 1024u)
+
+/** Get the plugin's state chunk (`program` != 0: current program only,
+ *  else the bank).  On PB_OK `*data` is malloc'd, owned by the caller (free
+ *  with pb_free()), `*size` bytes.  [main-thread]  Returns PB_OK,
+ *  PB_ERR_UNSUPPORTED (no chunk support), PB_ERR_TOO_BIG, PB_ERR_TIMEOUT,
+ *  PB_ERR_CRASHED. */
+PB_API pb_status_t
+pb_plugin_chunk_get(pb_plugin_t* plugin, int program, void** data,
+                    size_t* size);
+
+/** Restore a state chunk.  [main-thread]  Returns PB_OK, PB_ERR_INVALID,
+ *  PB_ERR_UNSUPPORTED, PB_ERR_TOO_BIG (over PB_CHUNK_MAX_BYTES),
+ *  PB_ERR_REFUSED, PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
+PB_API pb_status_t
+pb_plugin_chunk_set(pb_plugin_t* plugin, int program, const void* data,
+                    size_t size);
+
+/** Free memory the library handed to the caller.  Accepts NULL. */
+PB_API void
+pb_free(void* ptr);
+
+/* ----------------------------------------------------- processing setup */
+
+/** Change the sample rate (the plugin must be off).  [main-thread] */
+PB_API pb_status_t
+pb_plugin_set_sample_rate(pb_plugin_t* plugin, double rate);
+
+/** Change the maximum block size (the plugin must be off).  [main-thread] */
+PB_API pb_status_t
+pb_plugin_set_block_size(pb_plugin_t* plugin, uint32_t max_frames);
+
+/** Switch the plugin on (resume) or off (suspend).  [main-thread] */
+PB_API pb_status_t
+pb_plugin_set_active(pb_plugin_t* plugin, int on);
+
+/** Start or stop processing (effStartProcess / effStopProcess).
+ *  [main-thread] */
+PB_API pb_status_t
+pb_plugin_set_processing(pb_plugin_t* plugin, int on);
+
+/** Ask the plugin to bypass itself.  PB_ERR_UNSUPPORTED if it declines.
+ *  [main-thread] */
+PB_API pb_status_t
+pb_plugin_set_bypass(pb_plugin_t* plugin, int on);
+
+/** The plugin's tail in frames (0: none or unknown).  [main-thread] */
+PB_API pb_status_t
+pb_plugin_tail_size(pb_plugin_t* plugin, int32_t* frames);
+
+/** Ask the plugin a canDo question; `*answer` is 1, -1 or 0.
+ *  [main-thread] */
+PB_API pb_status_t
+pb_plugin_can_do(pb_plugin_t* plugin, const char* what, int32_t* answer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PB_HOST_PLUGBOX_H */
