@@ -26,8 +26,9 @@ enum
 static uint16_t
 read_u16(const unsigned char* p, int big_endian)
 {
-  return big_endian ? (uint16_t)((p[0] << 8) | p[1])
-                    : (uint16_t)((p[1] << 8) | p[0]);
+  const unsigned hi = big_endian ? p[0] : p[1];
+  const unsigned lo = big_endian ? p[1] : p[0];
+  return (uint16_t)(hi << 8 | lo);
 }
 
 static uint32_t

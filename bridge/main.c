@@ -1,0 +1,198 @@
+/* plugbox-bridge: runs one plugin for a host that talks to it over an
+ * inherited control fd.  This file prepares the process (fds, parent
+ * death, signals, output buffering) and hands over to the server.
+ *
+ * close_range() is a GNU extension. */
+#define _GNU_SOURCE
+
+#include "bridge/server.h"
+
+#include "host/plugbox.h"
+#include "proto/message.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+  "Usage: plugbox-bridge --control-fd N\n"
+  "Run one VST2 plugin for a plugbox host, which talks to it over the\n"
+  "inherited socket or pipe N (3 or higher).  Not meant to be run by hand.\n"
+  "\n"
+  "  --control-fd N  the control channel\n"
+  "  --help          show this help\n"
+  "  --version       show the version, protocol and architecture\n"
+  "\n"
+  "Exit status: 0 closed or host gone, 1 setup failed, 2 bad usage,\n"
+  "3 malformed message from the host, 4 out of memory.\n";
+
+static void warn(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+warn(const char* fmt, ...)
+{
+  va_list args;
+
+  va_start(args, fmt);
+  fputs("plugbox-bridge: ", stderr);
+  vfprintf(stderr, fmt, args);
+  fputc('\n', stderr);
+  va_end(args);
+}
+
+/* ------------------------------------------------------------ arguments */
+
+static int
+parse_fd(const char* text)
+{
+  char* end = NULL;
+
+  errno = 0;
+  const long fd = strtol(text, &end, 10);
+  if (errno || end == text || *end || fd <= STDERR_FILENO || fd > INT_MAX)
+    return -1;
+  return (int)fd;
+}
+
+static int usage_error(const char* fmt, ...)
+  __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char* fmt, ...)
+{
+  va_list args;
+
+  va_start(args, fmt);
+  fputs("plugbox-bridge: ", stderr);
+  vfprintf(stderr, fmt, args);
+  fputs(" (try --help)\n", stderr);
+  va_end(args);
+  return -PB_SERVER_EXIT_USAGE;
+}
+
+/* Returns the control fd, or minus the exit status (0 after --help or
+ * --version). */
+static int
+parse_args(int argc, char** argv)
+{
+  if (argc == 2 && !strcmp(argv[1], "--help")) {
+    fputs(usage_text, stdout);
+    return 0;
+  }
+  if (argc == 2 && !strcmp(argv[1], "--version")) {
+    printf("plugbox-bridge %s (protocol %d, %s)\n",
+           PB_VERSION_STRING,
+           PB_PROTO_VERSION,
+           PB_SERVER_ARCH);
+    return 0;
+  }
+  if (argc != 3 || strcmp(argv[1], "--control-fd"))
+    return usage_error("expected --control-fd N");
+
+  const int fd = parse_fd(argv[2]);
+  if (fd < 0)
+    return usage_error("bad control fd '%s': want a number from 3 up", argv[2]);
+  if (fcntl(fd, F_GETFD) < 0)
+    return usage_error("control fd %s is not open", argv[2]);
+  return fd;
+}
+
+/* -------------------------------------------------------------- process */
+
+static int
+close_fds_by_listing(int first_fd)
+{
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir)
+    return -errno;
+
+  const struct dirent* entry = NULL;
+  while ((entry = readdir(dir))) {
+    const int fd = atoi(entry->d_name);
+    if (fd >= first_fd && fd != dirfd(dir))
+      (void)close(fd);
+  }
+  return closedir(dir) ? -errno : 0;
+}
+
+/* Nothing the host had open beyond the control fd reaches the plugin. */
+static int
+close_fds_above(int control_fd)
+{
+  const unsigned first = (unsigned)control_fd + 1u;
+
+  if (close_range(first, ~0u, 0) == 0)
+    return 0;
+  return close_fds_by_listing((int)first);
+}
+
+static int
+ignore_sigpipe(void)
+{
+  struct sigaction action;
+
+  memset(&action, 0, sizeof action);
+  action.sa_handler = SIG_IGN;
+  return sigaction(SIGPIPE, &action, NULL) ? -errno : 0;
+}
+
+/* The bridge dies with its host.  The parent may have died before the
+ * request took hold: then we have been re-parented already. */
+static int
+die_with_parent(pid_t parent)
+{
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    return -errno;
+  return getppid() == parent ? 0 : -ESRCH;
+}
+
+static int
+prepare_process(int control_fd, pid_t parent)
+{
+  int err = close_fds_above(control_fd);
+  if (err) {
+    warn("cannot close inherited fds: %s", strerror(-err));
+    return err;
+  }
+  if (fcntl(control_fd, F_SETFD, FD_CLOEXEC) < 0) {
+    err = -errno;
+    warn("cannot mark fd %d close-on-exec: %s", control_fd, strerror(-err));
+    return err;
+  }
+  err = die_with_parent(parent);
+  if (err) {
+    warn("%s", err == -ESRCH ? "the host is gone" : strerror(-err));
+    return err;
+  }
+  err = ignore_sigpipe();
+  if (err) {
+    warn("cannot ignore SIGPIPE: %s", strerror(-err));
+    return err;
+  }
+  /* Plugin output reaches the host's log line by line instead of being
+   * lost in a buffer when the plugin crashes. */
+  if (setvbuf(stdout, NULL, _IOLBF, 0))
+    warn("cannot line-buffer stdout");
+  return 0;
+}
+
+int
+main(int argc, char** argv)
+{
+  const pid_t parent = getppid();
+  const int control_fd = parse_args(argc, argv);
+
+  if (control_fd <= 0)
+    return -control_fd;
+  if (prepare_process(control_fd, parent))
+    return PB_SERVER_EXIT_SETUP;
+  return pb_server_run(control_fd);
+}

@@ -1,0 +1,140 @@
+/* One bridge process as the host sees it: the child, its control socket and
+ * log pipe on the host's I/O thread, the reply handed to the waiting
+ * caller, the events it sent, what it printed and how it ended.
+ * Private to libplugbox.
+ *
+ * Threads: pb_conn_* functions are called by the one caller thread that
+ * owns the plugin at a time; the libuv callbacks in conn.c run on the I/O
+ * thread.  They share the fields marked "mutex" under `mutex`. */
+#ifndef PB_HOST_CONN_H
+#define PB_HOST_CONN_H
+
+#include "host.h"
+#include "launch.h"
+
+#include "proto/frame.h"
+#include "proto/message.h"
+
+#include <uv.h>
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PB_CONN_MAX_EVENTS 256
+
+/* An event the bridge sent (kinds 64..68); kept for a later API. */
+typedef struct
+{
+  uint32_t kind;   /* PB_MSG_EV_* */
+  uint32_t index;  /* parameter index, if any */
+  float value;     /* automated value, if any */
+  int32_t a, b, c; /* inputs, outputs, delay / latency */
+} pb_event_t;
+
+typedef struct pb_conn
+{
+  pb_host_t* host;
+  pthread_mutex_t mutex;
+  pthread_cond_t cond; /* CLOCK_MONOTONIC; reply, exit, EOF, handle closed */
+  pb_child_t child;    /* fds libuv does not own (yet); -1 once it does */
+  int ctl_fd;          /* control socket, for the caller's writes */
+
+  /* I/O thread only. */
+  uv_pipe_t ctl_pipe;
+  uv_pipe_t log_pipe;
+  uv_poll_t exit_poll;   /* on the pidfd */
+  uv_timer_t exit_timer; /* waitpid polling when there is no pidfd */
+  int ctl_open, log_open, poll_open, timer_open; /* handle initialized */
+  pb_frames_t frames;
+  uint8_t* ctl_buf; /* read buffers for libuv */
+  char* log_buf;
+
+  /* mutex */
+  pid_t pid;        /* 0 once reaped */
+  int n_handles;    /* handles not yet closed */
+  uint32_t wait_id; /* id of the request in flight (0: the hello) */
+  pb_msg_t* reply;  /* the awaited message, owned until taken */
+  uint8_t* reply_body;
+  int hello_seen;
+  int ctl_eof; /* control socket at EOF or failed */
+  int log_eof;
+  int exited;      /* reaped */
+  int wait_status; /* from waitpid, when status_known */
+  int status_known;
+  int broken; /* the stream was corrupt; the bridge was killed */
+  char broken_why[160];
+  pb_event_t events[PB_CONN_MAX_EVENTS];
+  uint32_t ev_head, ev_len;
+  uint64_t ev_total, ev_dropped;
+  char* ring; /* the newest log bytes, circular */
+  size_t ring_cap, ring_start, ring_len;
+} pb_conn_t;
+
+/** Initialize; `log_cap` bytes of plugin output are kept.  Returns 0,
+ *  -ENOMEM or -errno. */
+int pb_conn_init(pb_conn_t* c, pb_host_t* host, size_t log_cap);
+
+/** Release everything; pb_conn_stop() must have run if started. */
+void pb_conn_fini(pb_conn_t* c);
+
+/** Spawn `bridge` on the I/O thread (so the bridge's parent thread lives as
+ *  long as the host) and start watching its channels.  Returns 0 or
+ *  -errno; on failure nothing is left running. */
+int pb_conn_start(pb_conn_t* c, const char* bridge);
+
+/** Expect the reply to request `id` (0: the hello), dropping any older
+ *  reply.  Call before sending the request. */
+void pb_conn_expect(pb_conn_t* c, uint32_t id);
+
+/** Write `len` bytes to the control socket before `deadline_ms`
+ *  (pb_clock_now_ms time).  Returns 0, -ETIMEDOUT or -EPIPE/-errno. */
+int pb_conn_send(pb_conn_t* c,
+                 const uint8_t* data,
+                 size_t len,
+                 uint64_t deadline_ms);
+
+/** Wait for the expected message.  Returns 0 with `*msg` and `*body` owned
+ *  by the caller (release with pb_conn_release()), -ETIMEDOUT, -EPIPE (the
+ *  bridge is gone; it is reaped or killed), or -EBADMSG (corrupt stream;
+ *  the bridge was killed). */
+int pb_conn_wait(pb_conn_t* c,
+                 uint64_t deadline_ms,
+                 pb_msg_t** msg,
+                 uint8_t** body);
+
+/** Free a message taken with pb_conn_wait().  Accepts NULL. */
+void pb_conn_release(pb_msg_t* msg, uint8_t* body);
+
+/** SIGKILL the bridge unless it is already reaped. */
+void pb_conn_kill(pb_conn_t* c);
+
+/** Wait, bounded (about 2 s at worst), for a bridge that hung up or ended
+ *  to be reaped, killing it if it lingers, and for the rest of its output. */
+void pb_conn_settle(pb_conn_t* c);
+
+/** Wait until the bridge is reaped or `deadline_ms` passes.  Returns 1 if
+ *  it is reaped. */
+int pb_conn_wait_exit(pb_conn_t* c, uint64_t deadline_ms);
+
+/** Stop watching (close the handles on the I/O thread and wait for them)
+ *  and reap the bridge, killing it first if it still runs.  Afterwards no
+ *  fd and no child is left. */
+void pb_conn_stop(pb_conn_t* c);
+
+/** How the bridge ended: returns 1 once reaped, with `*signal` (0 if it
+ *  exited) and `*exit_code` (-1 if signalled or unknown). */
+int pb_conn_exit_status(pb_conn_t* c, int* signal, int* exit_code);
+
+/** The state seen by the I/O thread: 1 if the bridge has ended, hung up or
+ *  sent garbage.  `why` (if not NULL) gets the corruption detail. */
+int pb_conn_dead(pb_conn_t* c, char* why, size_t why_cap);
+
+/** Copy the newest log bytes (at most `cap - 1`), NUL-terminated.  Returns
+ *  the number of bytes copied. */
+size_t pb_conn_log(pb_conn_t* c, char* buf, size_t cap);
+
+/** Process id, or 0 once reaped. */
+pid_t pb_conn_pid(pb_conn_t* c);
+
+#endif /* PB_HOST_CONN_H */

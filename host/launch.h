@@ -1,0 +1,41 @@
+/* Finding the bridge executable and starting it.  Private to libplugbox. */
+#ifndef PB_HOST_LAUNCH_H
+#define PB_HOST_LAUNCH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A started bridge and the host's ends of its channels. */
+typedef struct
+{
+  pid_t pid;
+  int ctl_fd; /* host end of the control socket (the bridge has fd 3) */
+  int log_fd; /* read end of the bridge's stdout + stderr */
+  int pidfd;  /* pidfd of the child, or -1 if the kernel lacks pidfd_open */
+} pb_child_t;
+
+/** Find the bridge: `explicit_path` if not NULL, else $PLUGBOX_BRIDGE if
+ *  set, else next to the library, in ../libexec/plugbox beside it, and in
+ *  the install directory.  Writes the executable's path to `out`.  Returns
+ *  0, or -ENOENT with `err` naming every path tried. */
+int pb_launch_find(const char* explicit_path,
+                   char* out,
+                   size_t out_cap,
+                   char* err,
+                   size_t err_cap);
+
+/** Start `bridge` with the control socket on fd 3, stdin from /dev/null and
+ *  stdout + stderr into one pipe.  All returned fds are close-on-exec and
+ *  the control socket is non-blocking.  Returns 0 or -errno. */
+int pb_launch_start(const char* bridge, pb_child_t* out);
+
+/** Send SIGKILL to `child`, through its pidfd when there is one (immune to
+ *  pid reuse), else by pid.  The caller guarantees the child is not yet
+ *  reaped when there is no pidfd. */
+void pb_launch_kill(const pb_child_t* child);
+
+/** Close the fds of `child` that are still open (>= 0) and set them to -1.
+ *  Does not touch the process. */
+void pb_launch_close_fds(pb_child_t* child);
+
+#endif /* PB_HOST_LAUNCH_H */

@@ -1,0 +1,182 @@
+/* Shared fixture of the libplugbox tests. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "host_fixture.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int
+fx_count_dir(const char* path)
+{
+  DIR* d = opendir(path);
+  if (!d)
+    return -1;
+  int n = 0;
+  const struct dirent* e;
+  while ((e = readdir(d)))
+    n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+int
+fx_count_fds(void)
+{
+  return fx_count_dir("/proc/self/fd") - 1; /* opendir's own fd */
+}
+
+int
+fx_readable(const char* path)
+{
+  return access(path, R_OK) == 0;
+}
+
+const char*
+fx_make_file(fixture_t* f,
+             const char* name,
+             const void* data,
+             size_t len,
+             mode_t mode)
+{
+  (void)snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
+  const int fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, data, len), (ssize_t)len);
+  assert_int_equal(close(fd), 0);
+  return f->path;
+}
+
+const char*
+fx_make_bridge(fixture_t* f,
+               const unsigned char* frame,
+               size_t len,
+               const char* then)
+{
+  char script[4096];
+  size_t n = (size_t)snprintf(script, sizeof(script), "#!/bin/sh\nprintf '");
+  for (size_t i = 0; i < len && n < sizeof(script); ++i)
+    n += (size_t)snprintf(script + n, sizeof(script) - n, "\\%03o", frame[i]);
+  assert_true(n < sizeof(script));
+  (void)snprintf(script + n, sizeof(script) - n, "' >&3\n%s\n", then);
+  return fx_make_file(f, "bridge.sh", script, strlen(script), 0755);
+}
+
+int
+fx_contains(const char* haystack, const char* needle)
+{
+  if (!strstr(haystack, needle)) {
+    print_error("\"%s\" does not contain \"%s\"\n", haystack, needle);
+    return 0;
+  }
+  return 1;
+}
+
+pb_status_t
+fx_open(fixture_t* f, const char* path, pb_plugin_t** p)
+{
+  return pb_plugin_open(f->host, path, &f->opts, p);
+}
+
+const char*
+fx_test_plugin(const char* name)
+{
+  static char path[512];
+  const char* dir = getenv("PB_TEST_PLUGIN_DIR");
+  (void)snprintf(path, sizeof(path), "%s/%s.so", dir ? dir : ".", name);
+  return fx_readable(path) ? path : NULL;
+}
+
+void
+fx_sleep_ms(long ms)
+{
+  const struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  (void)nanosleep(&ts, NULL);
+}
+
+double
+fx_now_ms(void)
+{
+  struct timespec ts;
+  (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int
+fx_group_setup(void** state)
+{
+  (void)state;
+  /* libuv opens a process-wide pipe the first time a loop starts; let
+   * that happen before any test counts fds. */
+  pb_host_t* host = NULL;
+  if (pb_host_new(&host) != PB_OK)
+    return -1;
+  pb_host_free(host);
+  return 0;
+}
+
+int
+fx_setup(void** state)
+{
+  /* A test that failed half-way may have left a child behind; reap it so
+   * that only that test fails, not every one after it.  The teardown of
+   * each test still checks that the test itself left none. */
+  while (waitpid(-1, NULL, WNOHANG) > 0) {
+  }
+  fixture_t* f = (fixture_t*)calloc(1, sizeof(*f));
+  if (!f)
+    return -1;
+  f->n_fds = fx_count_fds();
+  f->n_threads = fx_count_dir("/proc/self/task");
+  (void)snprintf(f->dir, sizeof(f->dir), "/tmp/pb_test_host.XXXXXX");
+  if (!mkdtemp(f->dir) || pb_host_new(&f->host) != PB_OK) {
+    free(f);
+    return -1;
+  }
+  pb_open_opts_init(&f->opts);
+  *state = f;
+  return 0;
+}
+
+static void
+remove_dir(const char* dir)
+{
+  DIR* d = opendir(dir);
+  const struct dirent* e;
+  char path[512];
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    (void)unlink(path);
+  }
+  if (d)
+    closedir(d);
+  (void)rmdir(dir);
+}
+
+int
+fx_teardown(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  pb_host_free(f->host);
+  remove_dir(f->dir);
+  const int n_fds = f->n_fds;
+  const int n_threads = f->n_threads;
+  free(f);
+  /* Nothing may outlive the plugins and the host. */
+  assert_int_equal(fx_count_fds(), n_fds);
+  errno = 0;
+  assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+  assert_int_equal(errno, ECHILD);
+  assert_int_equal(fx_count_dir("/proc/self/task"), n_threads);
+  return 0;
+}
