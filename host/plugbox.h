@@ -21,13 +21,22 @@
 #endif
 
 #ifdef __cplusplus
-extern "C" {
+#define PB_BEGIN_DECLS                                                         \
+  extern "C"                                                                   \
+  {
+#define PB_END_DECLS }
+#else
+#define PB_BEGIN_DECLS
+#define PB_END_DECLS
 #endif
+
+PB_BEGIN_DECLS
 
 #define PB_VERSION_STRING "0.1.0"
 
 /** Status of every call.  Numbers are stable (they also cross the wire). */
-typedef enum {
+typedef enum
+{
   PB_OK = 0,
   PB_ERR_INVALID = 1,      /**< bad argument from the caller */
   PB_ERR_NOMEM = 2,        /**< out of memory */
@@ -51,12 +60,10 @@ typedef enum {
 #define PB_STATUS_COUNT 18
 
 /** One sentence describing `status`.  Static storage. [any-thread] */
-PB_API const char*
-pb_strerror(pb_status_t status);
+PB_API const char* pb_strerror(pb_status_t status);
 
 /** Stable short name of `status` ("ok", "not_found", ...). [any-thread] */
-PB_API const char*
-pb_status_name(pb_status_t status);
+PB_API const char* pb_status_name(pb_status_t status);
 
 /* ---------------------------------------------------------------- host */
 
@@ -65,25 +72,23 @@ typedef struct pb_host pb_host_t;
 /** Create a host context and start its I/O thread.  [main-thread]
  *  On success `*out` is owned by the caller until pb_host_free().
  *  Returns PB_OK, PB_ERR_NOMEM or PB_ERR_IO. */
-PB_API pb_status_t
-pb_host_new(pb_host_t** out);
+PB_API pb_status_t pb_host_new(pb_host_t** out);
 
 /** Stop the I/O thread and free the context.  Every plugin opened with it
  *  must have been closed.  Accepts NULL.  [main-thread] */
-PB_API void
-pb_host_free(pb_host_t* host);
+PB_API void pb_host_free(pb_host_t* host);
 
 /** Detail of the last failed pb_plugin_open() on this host ("" if none).
  *  Borrowed; valid until the next call on `host`.  [main-thread] */
-PB_API const char*
-pb_host_last_error(const pb_host_t* host);
+PB_API const char* pb_host_last_error(const pb_host_t* host);
 
 /* -------------------------------------------------------------- plugin */
 
 typedef struct pb_plugin pb_plugin_t;
 
 /** Options for pb_plugin_open().  Initialize with pb_open_opts_init(). */
-typedef struct {
+typedef struct
+{
   uint32_t struct_size;        /**< sizeof(pb_open_opts_t) */
   double sample_rate;          /**< Hz; default 48000 */
   uint32_t max_block_frames;   /**< default 512 */
@@ -94,8 +99,7 @@ typedef struct {
 } pb_open_opts_t;
 
 /** Fill `opts` with the defaults.  [any-thread] */
-PB_API void
-pb_open_opts_init(pb_open_opts_t* opts);
+PB_API void pb_open_opts_init(pb_open_opts_t* opts);
 
 /** Open the plugin at `path` in a new bridge process.  [main-thread]
  *  `opts` may be NULL for the defaults.  On success `*out` is owned by the
@@ -104,22 +108,22 @@ pb_open_opts_init(pb_open_opts_t* opts);
  *  PB_ERR_ACCESS, PB_ERR_NOT_ELF, PB_ERR_ARCH, PB_ERR_LOAD,
  *  PB_ERR_NOT_PLUGIN, PB_ERR_BRIDGE, PB_ERR_TIMEOUT, PB_ERR_CRASHED,
  *  PB_ERR_PROTOCOL, PB_ERR_NOMEM, PB_ERR_IO. */
-PB_API pb_status_t
-pb_plugin_open(pb_host_t* host, const char* path, const pb_open_opts_t* opts,
-               pb_plugin_t** out);
+PB_API pb_status_t pb_plugin_open(pb_host_t* host,
+                                  const char* path,
+                                  const pb_open_opts_t* opts,
+                                  pb_plugin_t** out);
 
 /** Close the plugin, end its bridge and reap it, whatever state it is in.
  *  Accepts NULL.  [main-thread] */
-PB_API void
-pb_plugin_close(pb_plugin_t* plugin);
+PB_API void pb_plugin_close(pb_plugin_t* plugin);
 
 /** Detail of the last failure on `plugin` ("" if none).
  *  Borrowed; valid until the next call on `plugin`.  [main-thread] */
-PB_API const char*
-pb_plugin_last_error(const pb_plugin_t* plugin);
+PB_API const char* pb_plugin_last_error(const pb_plugin_t* plugin);
 
 /** What ended a crashed bridge. */
-typedef struct {
+typedef struct
+{
   int crashed;          /**< 0 while the bridge lives */
   int signal;           /**< terminating signal, or 0 */
   int exit_code;        /**< exit status if it exited, else -1 */
@@ -129,23 +133,21 @@ typedef struct {
 } pb_crash_t;
 
 /** Copy the crash record of `plugin` into `*out`.  [main-thread] */
-PB_API void
-pb_plugin_crash(const pb_plugin_t* plugin, pb_crash_t* out);
+PB_API void pb_plugin_crash(const pb_plugin_t* plugin, pb_crash_t* out);
 
 /** Copy up to `cap - 1` bytes of what the plugin printed (stdout and stderr,
  *  the newest `log_capacity_bytes`) into `buf`, NUL-terminated.  Returns the
  *  number of bytes copied.  [main-thread] */
-PB_API size_t
-pb_plugin_log(pb_plugin_t* plugin, char* buf, size_t cap);
+PB_API size_t pb_plugin_log(pb_plugin_t* plugin, char* buf, size_t cap);
 
 /** Process id of the bridge, or 0 once it has ended.  [main-thread] */
-PB_API int
-pb_plugin_pid(const pb_plugin_t* plugin);
+PB_API int pb_plugin_pid(const pb_plugin_t* plugin);
 
 /* ----------------------------------------------------------- plugin info */
 
 /** Plugin categories, numbered as in the VST 2.4 format. */
-typedef enum {
+typedef enum
+{
   PB_CATEGORY_UNKNOWN = 0,
   PB_CATEGORY_EFFECT = 1,
   PB_CATEGORY_SYNTH = 2,
@@ -161,11 +163,11 @@ typedef enum {
 } pb_category_t;
 
 /** Name of a category ("effect", "synth", ...; "unknown" past the end). */
-PB_API const char*
-pb_category_name(int32_t category);
+PB_API const char* pb_category_name(int32_t category);
 
 /** Plugin flags, numbered as in the VST 2.4 format. */
-enum {
+enum
+{
   PB_FLAG_EDITOR = 1 << 0,
   PB_FLAG_REPLACING = 1 << 4,
   PB_FLAG_PROGRAM_CHUNKS = 1 << 5,
@@ -175,7 +177,8 @@ enum {
 };
 
 /** One input or output pin. */
-typedef struct {
+typedef struct
+{
   const char* label;
   const char* short_label;
   uint32_t flags; /**< 1 active, 2 stereo, 4 uses speaker arrangement */
@@ -183,7 +186,8 @@ typedef struct {
 } pb_pin_info_t;
 
 /** One parameter as read when the plugin was opened. */
-typedef struct {
+typedef struct
+{
   const char* name;    /**< full length, never cut to 8 characters */
   const char* label;   /**< unit ("dB") */
   const char* display; /**< value as text */
@@ -201,14 +205,16 @@ typedef struct {
 } pb_param_info_t;
 
 /** One canDo question and the plugin's answer (1 yes, -1 no, 0 unknown). */
-typedef struct {
+typedef struct
+{
   const char* name;
   int32_t answer;
 } pb_can_do_t;
 
 /** Everything read from the plugin when it was opened.  Borrowed from the
  *  plugin; valid until pb_plugin_close(). */
-typedef struct {
+typedef struct
+{
   const char* path;
   const char* arch; /**< "x86_64" or "i386" */
   const char* name;
@@ -238,51 +244,53 @@ typedef struct {
 
 /** The plugin's description.  Borrowed; valid until pb_plugin_close().
  *  [main-thread] */
-PB_API const pb_info_t*
-pb_plugin_info(const pb_plugin_t* plugin);
+PB_API const pb_info_t* pb_plugin_info(const pb_plugin_t* plugin);
 
 /* ----------------------------------------------------------- parameters */
 
 /** Read parameter `index`: normalized value and, if `display` is not NULL,
  *  its text (NUL-terminated, cut to `display_cap`).  [main-thread]
  *  Returns PB_OK, PB_ERR_RANGE, PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
-PB_API pb_status_t
-pb_plugin_param_get(pb_plugin_t* plugin, int32_t index, float* value,
-                    char* display, size_t display_cap);
+PB_API pb_status_t pb_plugin_param_get(pb_plugin_t* plugin,
+                                       int32_t index,
+                                       float* value,
+                                       char* display,
+                                       size_t display_cap);
 
 /** Set parameter `index` to normalized `value` (clamped to 0..1).
  *  [main-thread]  Returns PB_OK, PB_ERR_RANGE, PB_ERR_INVALID (NaN),
  *  PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
-PB_API pb_status_t
-pb_plugin_param_set(pb_plugin_t* plugin, int32_t index, float value);
+PB_API pb_status_t pb_plugin_param_set(pb_plugin_t* plugin,
+                                       int32_t index,
+                                       float value);
 
 /** Set parameter `index` from text through the plugin's string-to-parameter
  *  call; `*value` (may be NULL) receives the resulting normalized value.
  *  [main-thread]  Returns PB_OK, PB_ERR_RANGE, PB_ERR_REFUSED (the plugin
  *  did not accept the text), PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
-PB_API pb_status_t
-pb_plugin_param_from_string(pb_plugin_t* plugin, int32_t index,
-                            const char* text, float* value);
+PB_API pb_status_t pb_plugin_param_from_string(pb_plugin_t* plugin,
+                                               int32_t index,
+                                               const char* text,
+                                               float* value);
 
 /* ------------------------------------------------------------- programs */
 
 /** Current program index.  [main-thread] */
-PB_API pb_status_t
-pb_plugin_program_get(pb_plugin_t* plugin, int32_t* index);
+PB_API pb_status_t pb_plugin_program_get(pb_plugin_t* plugin, int32_t* index);
 
 /** Select program `index`.  [main-thread]  PB_ERR_RANGE past the count. */
-PB_API pb_status_t
-pb_plugin_program_set(pb_plugin_t* plugin, int32_t index);
+PB_API pb_status_t pb_plugin_program_set(pb_plugin_t* plugin, int32_t index);
 
 /** Name of program `index` (indexed call, falling back to select-and-read
  *  for plugins without it).  [main-thread] */
-PB_API pb_status_t
-pb_plugin_program_name(pb_plugin_t* plugin, int32_t index, char* name,
-                       size_t cap);
+PB_API pb_status_t pb_plugin_program_name(pb_plugin_t* plugin,
+                                          int32_t index,
+                                          char* name,
+                                          size_t cap);
 
 /** Rename the current program.  [main-thread] */
-PB_API pb_status_t
-pb_plugin_program_rename(pb_plugin_t* plugin, const char* name);
+PB_API pb_status_t pb_plugin_program_rename(pb_plugin_t* plugin,
+                                            const char* name);
 
 /* --------------------------------------------------------------- state */
 
@@ -293,56 +301,51 @@ pb_plugin_program_rename(pb_plugin_t* plugin, const char* name);
  *  with pb_free()), `*size` bytes.  [main-thread]  Returns PB_OK,
  *  PB_ERR_UNSUPPORTED (no chunk support), PB_ERR_TOO_BIG, PB_ERR_TIMEOUT,
  *  PB_ERR_CRASHED. */
-PB_API pb_status_t
-pb_plugin_chunk_get(pb_plugin_t* plugin, int program, void** data,
-                    size_t* size);
+PB_API pb_status_t pb_plugin_chunk_get(pb_plugin_t* plugin,
+                                       int program,
+                                       void** data,
+                                       size_t* size);
 
 /** Restore a state chunk.  [main-thread]  Returns PB_OK, PB_ERR_INVALID,
  *  PB_ERR_UNSUPPORTED, PB_ERR_TOO_BIG (over PB_CHUNK_MAX_BYTES),
  *  PB_ERR_REFUSED, PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
-PB_API pb_status_t
-pb_plugin_chunk_set(pb_plugin_t* plugin, int program, const void* data,
-                    size_t size);
+PB_API pb_status_t pb_plugin_chunk_set(pb_plugin_t* plugin,
+                                       int program,
+                                       const void* data,
+                                       size_t size);
 
 /** Free memory the library handed to the caller.  Accepts NULL. */
-PB_API void
-pb_free(void* ptr);
+PB_API void pb_free(void* ptr);
 
 /* ----------------------------------------------------- processing setup */
 
 /** Change the sample rate (the plugin must be off).  [main-thread] */
-PB_API pb_status_t
-pb_plugin_set_sample_rate(pb_plugin_t* plugin, double rate);
+PB_API pb_status_t pb_plugin_set_sample_rate(pb_plugin_t* plugin, double rate);
 
 /** Change the maximum block size (the plugin must be off).  [main-thread] */
-PB_API pb_status_t
-pb_plugin_set_block_size(pb_plugin_t* plugin, uint32_t max_frames);
+PB_API pb_status_t pb_plugin_set_block_size(pb_plugin_t* plugin,
+                                            uint32_t max_frames);
 
 /** Switch the plugin on (resume) or off (suspend).  [main-thread] */
-PB_API pb_status_t
-pb_plugin_set_active(pb_plugin_t* plugin, int on);
+PB_API pb_status_t pb_plugin_set_active(pb_plugin_t* plugin, int on);
 
 /** Start or stop processing (effStartProcess / effStopProcess).
  *  [main-thread] */
-PB_API pb_status_t
-pb_plugin_set_processing(pb_plugin_t* plugin, int on);
+PB_API pb_status_t pb_plugin_set_processing(pb_plugin_t* plugin, int on);
 
 /** Ask the plugin to bypass itself.  PB_ERR_UNSUPPORTED if it declines.
  *  [main-thread] */
-PB_API pb_status_t
-pb_plugin_set_bypass(pb_plugin_t* plugin, int on);
+PB_API pb_status_t pb_plugin_set_bypass(pb_plugin_t* plugin, int on);
 
 /** The plugin's tail in frames (0: none or unknown).  [main-thread] */
-PB_API pb_status_t
-pb_plugin_tail_size(pb_plugin_t* plugin, int32_t* frames);
+PB_API pb_status_t pb_plugin_tail_size(pb_plugin_t* plugin, int32_t* frames);
 
 /** Ask the plugin a canDo question; `*answer` is 1, -1 or 0.
  *  [main-thread] */
-PB_API pb_status_t
-pb_plugin_can_do(pb_plugin_t* plugin, const char* what, int32_t* answer);
+PB_API pb_status_t pb_plugin_can_do(pb_plugin_t* plugin,
+                                    const char* what,
+                                    int32_t* answer);
 
-#ifdef __cplusplus
-}
-#endif
+PB_END_DECLS
 
 #endif /* PB_HOST_PLUGBOX_H */

@@ -37,29 +37,30 @@
 
 /* Message kinds.  Numbers never change; the schema of each is in
  * message.c (request schema, reply schema). */
-enum pb_msg_kind {
-  PB_MSG_HELLO = 1,  /* bridge->host, id 0: "usu" version, arch, pid */
-  PB_MSG_ERROR = 2,  /* reply to any request: "is" status, message */
-  PB_MSG_OPEN = 3,   /* "sfu" path, sample rate, max block -> "" */
-  PB_MSG_CLOSE = 4,  /* "" -> ""; the bridge exits after replying */
-  PB_MSG_INFO = 5,   /* "" -> the plugin description, see message.c */
-  PB_MSG_PARAM_GET = 6,        /* "u" index -> "fss" value, display, label */
-  PB_MSG_PARAM_SET = 7,        /* "uf" index, value -> "" */
+enum pb_msg_kind
+{
+  PB_MSG_HELLO = 1,     /* bridge->host, id 0: "usu" version, arch, pid */
+  PB_MSG_ERROR = 2,     /* reply to any request: "is" status, message */
+  PB_MSG_OPEN = 3,      /* "sfu" path, sample rate, max block -> "" */
+  PB_MSG_CLOSE = 4,     /* "" -> ""; the bridge exits after replying */
+  PB_MSG_INFO = 5,      /* "" -> the plugin description, see message.c */
+  PB_MSG_PARAM_GET = 6, /* "u" index -> "fss" value, display, label */
+  PB_MSG_PARAM_SET = 7, /* "uf" index, value -> "" */
   PB_MSG_PARAM_FROM_STRING = 8, /* "us" index, text -> "bf" ok, value */
-  PB_MSG_PROGRAM_GET = 9,      /* "" -> "i" current program */
-  PB_MSG_PROGRAM_SET = 10,     /* "u" index -> "" */
-  PB_MSG_PROGRAM_NAME = 11,    /* "u" index -> "s" name */
-  PB_MSG_PROGRAM_RENAME = 12,  /* "s" name -> "" */
-  PB_MSG_CHUNK_GET = 13,       /* "b" program-only -> "x" data */
-  PB_MSG_CHUNK_SET = 14,       /* "bx" program-only, data -> "i" result */
-  PB_MSG_SET_SAMPLE_RATE = 15, /* "f" Hz -> "" */
-  PB_MSG_SET_BLOCK_SIZE = 16,  /* "u" frames -> "" */
-  PB_MSG_SET_ACTIVE = 17,      /* "b" on -> "" */
-  PB_MSG_SET_PROCESSING = 18,  /* "b" on -> "" */
-  PB_MSG_SET_BYPASS = 19,      /* "b" on -> "b" accepted */
-  PB_MSG_TAIL_SIZE = 20,       /* "" -> "i" frames */
-  PB_MSG_CAN_DO = 21,          /* "s" question -> "i" answer */
-  PB_MSG_PING = 22,            /* "" -> "" */
+  PB_MSG_PROGRAM_GET = 9,       /* "" -> "i" current program */
+  PB_MSG_PROGRAM_SET = 10,      /* "u" index -> "" */
+  PB_MSG_PROGRAM_NAME = 11,     /* "u" index -> "s" name */
+  PB_MSG_PROGRAM_RENAME = 12,   /* "s" name -> "" */
+  PB_MSG_CHUNK_GET = 13,        /* "b" program-only -> "x" data */
+  PB_MSG_CHUNK_SET = 14,        /* "bx" program-only, data -> "i" result */
+  PB_MSG_SET_SAMPLE_RATE = 15,  /* "f" Hz -> "" */
+  PB_MSG_SET_BLOCK_SIZE = 16,   /* "u" frames -> "" */
+  PB_MSG_SET_ACTIVE = 17,       /* "b" on -> "" */
+  PB_MSG_SET_PROCESSING = 18,   /* "b" on -> "" */
+  PB_MSG_SET_BYPASS = 19,       /* "b" on -> "b" accepted */
+  PB_MSG_TAIL_SIZE = 20,        /* "" -> "i" frames */
+  PB_MSG_CAN_DO = 21,           /* "s" question -> "i" answer */
+  PB_MSG_PING = 22,             /* "" -> "" */
 
   PB_MSG_EV_AUTOMATE = 64,   /* event: "uf" index, value */
   PB_MSG_EV_BEGIN_EDIT = 65, /* event: "u" index */
@@ -82,7 +83,8 @@ enum pb_msg_kind {
  * prop_flags, step, small_step, large_step, min_int, max_int, step_int,
  * large_step_int, display_index, category, n_in_category, prop_label,
  * short_label, category_label. */
-enum pb_info_arg {
+enum pb_info_arg
+{
   PB_INFO_NAME = 0,
   PB_INFO_VENDOR,
   PB_INFO_PRODUCT,
@@ -109,7 +111,8 @@ enum pb_info_arg {
   PB_INFO_ARG_COUNT
 };
 
-enum pb_info_param_col {
+enum pb_info_param_col
+{
   PB_PCOL_NAME = 0,
   PB_PCOL_LABEL,
   PB_PCOL_DISPLAY,
@@ -135,7 +138,8 @@ enum pb_info_param_col {
 
 /* A decoded value.  Strings are NUL-terminated copies owned by the message;
  * binaries point into the frame the message was decoded from. */
-typedef enum {
+typedef enum
+{
   PB_VAL_U = 'u',
   PB_VAL_I = 'i',
   PB_VAL_F = 'f',
@@ -145,22 +149,27 @@ typedef enum {
   PB_VAL_A = 'a',
 } pb_val_type_t;
 
-typedef struct pb_val {
+typedef struct pb_val
+{
   pb_val_type_t type;
-  union {
+  union
+  {
     uint32_t u;
     int32_t i;
     double f;
     int b;
-    struct {
+    struct
+    {
       const char* ptr; /* NUL-terminated */
       uint32_t len;
     } s;
-    struct {
+    struct
+    {
       const uint8_t* ptr; /* into the frame */
       uint32_t len;
     } x;
-    struct {
+    struct
+    {
       const struct pb_val* cells; /* n_rows * n_cols, row-major */
       uint32_t n_rows;
       uint32_t n_cols;
@@ -170,7 +179,8 @@ typedef struct pb_val {
 
 /* A decoded message.  Valid until pb_msg_fini() and while the frame it was
  * decoded from is alive. */
-typedef struct pb_msg {
+typedef struct pb_msg
+{
   uint32_t kind; /* enum pb_msg_kind, possibly | PB_MSG_REPLY */
   uint32_t id;
   uint32_t n_args;
@@ -180,29 +190,24 @@ typedef struct pb_msg {
 
 /** Schema of `kind` (with or without PB_MSG_REPLY), or NULL if the kind is
  *  unknown. */
-const char*
-pb_msg_schema(uint32_t kind);
+const char* pb_msg_schema(uint32_t kind);
 
 /** Short stable name of `kind` for logs ("param_set", "info reply"). */
-const char*
-pb_msg_kind_name(uint32_t kind);
+const char* pb_msg_kind_name(uint32_t kind);
 
 /** Decode the frame body `body` (`len` bytes, without the length prefix)
  *  into `msg`, which the caller then releases with pb_msg_fini() whatever
  *  the result.  Returns 0 or -EBADMSG (malformed, wrong type or count,
  *  unknown kind, trailing bytes), -EMSGSIZE (a size limit), -ENOMEM. */
-int
-pb_msg_decode(const uint8_t* body, size_t len, pb_msg_t* msg);
+int pb_msg_decode(const uint8_t* body, size_t len, pb_msg_t* msg);
 
 /** Release what pb_msg_decode() allocated.  Safe after a failed decode and
  *  on a zeroed message. */
-void
-pb_msg_fini(pb_msg_t* msg);
+void pb_msg_fini(pb_msg_t* msg);
 
 /** Cell (`row`, `col`) of array argument `a` (no bounds check beyond
  *  assert: the decoder has fixed the shape from the schema). */
-const pb_val_t*
-pb_val_cell(const pb_val_t* a, uint32_t row, uint32_t col);
+const pb_val_t* pb_val_cell(const pb_val_t* a, uint32_t row, uint32_t col);
 
 /* ------------------------------------------------------------- writing */
 
@@ -210,49 +215,38 @@ pb_val_cell(const pb_val_t* a, uint32_t row, uint32_t col);
  * schema argument in order (for an array: pb_wr_array(n_rows), then for
  * each row pb_wr_row() and its cells), pb_wr_end; then send pb_wr_data /
  * pb_wr_size bytes.  A writer can be reused after pb_wr_begin again. */
-typedef struct pb_wr {
+typedef struct pb_wr
+{
   msgpack_sbuffer buf;
   msgpack_packer pk;
-  int err;             /* first error: -ENOMEM, -EMSGSIZE, -EINVAL */
-  const char* schema;  /* of the message being written */
+  int err;              /* first error: -ENOMEM, -EMSGSIZE, -EINVAL */
+  const char* schema;   /* of the message being written */
   uint32_t n_rows_left; /* rows still to write in the current array */
 } pb_wr_t;
 
-void
-pb_wr_init(pb_wr_t* w);
+void pb_wr_init(pb_wr_t* w);
 
-void
-pb_wr_fini(pb_wr_t* w);
+void pb_wr_fini(pb_wr_t* w);
 
 /** Start a frame of `kind` with `id`.  Unknown kinds set -EINVAL. */
-void
-pb_wr_begin(pb_wr_t* w, uint32_t kind, uint32_t id);
+void pb_wr_begin(pb_wr_t* w, uint32_t kind, uint32_t id);
 
-void
-pb_wr_u(pb_wr_t* w, uint32_t v);
-void
-pb_wr_i(pb_wr_t* w, int32_t v);
-void
-pb_wr_f(pb_wr_t* w, double v);
-void
-pb_wr_b(pb_wr_t* w, int v);
+void pb_wr_u(pb_wr_t* w, uint32_t v);
+void pb_wr_i(pb_wr_t* w, int32_t v);
+void pb_wr_f(pb_wr_t* w, double v);
+void pb_wr_b(pb_wr_t* w, int v);
 /** A string; bytes past PB_PROTO_MAX_STR (or a NUL) are cut, never sent. */
-void
-pb_wr_s(pb_wr_t* w, const char* s);
+void pb_wr_s(pb_wr_t* w, const char* s);
 /** A binary; over PB_PROTO_MAX_BIN sets -EMSGSIZE. */
-void
-pb_wr_x(pb_wr_t* w, const void* data, size_t len);
+void pb_wr_x(pb_wr_t* w, const void* data, size_t len);
 /** An array argument of `n_rows` rows (over PB_PROTO_MAX_ROWS: -EMSGSIZE). */
-void
-pb_wr_array(pb_wr_t* w, uint32_t n_rows);
+void pb_wr_array(pb_wr_t* w, uint32_t n_rows);
 /** The next row of the current array; `n_cols` cells follow. */
-void
-pb_wr_row(pb_wr_t* w, uint32_t n_cols);
+void pb_wr_row(pb_wr_t* w, uint32_t n_cols);
 
 /** Finish the frame (fills the length prefix).  Returns w->err (0 on
  *  success). */
-int
-pb_wr_end(pb_wr_t* w);
+int pb_wr_end(pb_wr_t* w);
 
 static inline const uint8_t*
 pb_wr_data(const pb_wr_t* w)
@@ -267,13 +261,11 @@ pb_wr_size(const pb_wr_t* w)
 }
 
 /* Convenience: a whole frame for an error reply, hello or empty message. */
-int
-pb_wr_error(pb_wr_t* w, uint32_t id, int32_t status, const char* message);
+int pb_wr_error(pb_wr_t* w, uint32_t id, int32_t status, const char* message);
 
 /** Convenience: the whole frame of a decoded or hand-built message (to
  *  forward or re-encode one).  Each argument must match the schema of
  *  msg->kind.  Returns w->err (0 on success). */
-int
-pb_wr_msg(pb_wr_t* w, const pb_msg_t* msg);
+int pb_wr_msg(pb_wr_t* w, const pb_msg_t* msg);
 
 #endif /* PB_PROTO_MESSAGE_H */
