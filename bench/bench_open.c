@@ -46,7 +46,16 @@ host_cb(pb_vst_effect_t* e,
         float opt)
 {
   (void)e, (void)index, (void)value, (void)ptr, (void)opt;
-  return op == PB_VST_HOST_VERSION ? 2400 : 0;
+  switch (op) {
+    case PB_VST_HOST_VERSION:
+      return 2400;
+    case PB_VST_HOST_GET_SAMPLE_RATE:
+      return 48000;
+    case PB_VST_HOST_GET_BLOCK_SIZE:
+      return 512;
+    default:
+      return 0;
+  }
 }
 
 static int
@@ -76,6 +85,8 @@ inproc_once(const char* path)
     const uint64_t t0 = pb_clock_now_ns();
     void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     void* sym = lib ? dlsym(lib, "VSTPluginMain") : NULL;
+    if (lib && !sym)
+      sym = dlsym(lib, "main");
     pb_vst_entry_fn_t entry = NULL;
     if (sym)
       memcpy(&entry, &sym, sizeof(entry));

@@ -3,6 +3,8 @@
 
 #include "bridge/host_cb.h"
 
+#include "bridge/audio.h"
+
 #include "common/clock.h"
 #include "proto/message.h"
 
@@ -34,6 +36,7 @@ static struct
   _Atomic(pb_vst_effect_t*) effect;
   _Atomic float sample_rate;
   _Atomic int32_t block_size;
+  int32_t latency; /* as the host last learned it; main thread */
   char directory[PATH_MAX];
 } state;
 
@@ -84,6 +87,25 @@ pb_host_cb_set_effect(pb_vst_effect_t* effect)
 }
 
 void
+pb_host_cb_note_latency(void)
+{
+  const pb_vst_effect_t* effect = atomic_load(&state.effect);
+  state.latency = effect ? effect->initial_delay : 0;
+}
+
+void
+pb_host_cb_report_latency(void)
+{
+  const pb_vst_effect_t* effect = atomic_load(&state.effect);
+  if (!effect || effect->initial_delay == state.latency)
+    return;
+  state.latency = effect->initial_delay;
+  const pb_event_t ev = { .kind = PB_MSG_EV_LATENCY, .delay = state.latency };
+  if (state.events)
+    pb_events_push(state.events, &ev);
+}
+
+void
 pb_host_cb_set_sample_rate(float hz)
 {
   atomic_store_explicit(&state.sample_rate, hz, memory_order_relaxed);
@@ -130,6 +152,7 @@ automate(int32_t index, float value)
   if (!param_exists(index) || isnan(value))
     return 0;
 
+  pb_audio_note_automation();
   pb_event_t ev = { .kind = PB_MSG_EV_AUTOMATE, .index = (uint32_t)index };
   ev.value = value < 0.0f ? 0.0f : value > 1.0f ? 1.0f : value;
   push_event(&ev);
@@ -227,13 +250,15 @@ answer_query(int32_t opcode, void* ptr)
     case PB_VST_HOST_VERSION:
       return HOST_VST_VERSION;
     case PB_VST_HOST_GET_TIME:
+      if (pb_audio_in_block())
+        return (intptr_t)pb_audio_time(sample_rate());
       return (intptr_t)idle_time();
     case PB_VST_HOST_GET_SAMPLE_RATE:
       return (intptr_t)sample_rate();
     case PB_VST_HOST_GET_BLOCK_SIZE:
       return atomic_load_explicit(&state.block_size, memory_order_relaxed);
     case PB_VST_HOST_GET_CURRENT_PROCESS_LEVEL:
-      return PB_VST_LEVEL_USER; /* the audio thread will answer realtime */
+      return pb_audio_in_block() ? PB_VST_LEVEL_REALTIME : PB_VST_LEVEL_USER;
     case PB_VST_HOST_GET_AUTOMATION_STATE:
       return HOST_AUTOMATION_OFF;
     case PB_VST_HOST_GET_VENDOR_STRING:
@@ -278,6 +303,8 @@ pb_host_cb_dispatch(pb_vst_effect_t* effect,
       return pin_connected(index, value);
     case PB_VST_HOST_UPDATE_DISPLAY:
       return 1;
+    case PB_VST_HOST_PROCESS_EVENTS:
+      return pb_audio_events_out((const struct pb_vst_events*)ptr);
     default:
       return answer_query(opcode, ptr);
   }

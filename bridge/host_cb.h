@@ -27,6 +27,15 @@ void pb_host_cb_set_directory(const char* plugin_path);
  *  and parameter range checks.  Call before effOpen.  [main-thread] */
 void pb_host_cb_set_effect(pb_vst_effect_t* effect);
 
+/** Remember the loaded plugin's latency (initial delay) as the one the
+ *  host knows; call once the plugin is open.  [main-thread] */
+void pb_host_cb_note_latency(void);
+
+/** Re-read the latency (after mains on or start process, where plugins
+ *  often settle it) and send a LATENCY event if it changed.
+ *  [main-thread] */
+void pb_host_cb_report_latency(void);
+
 /** [main-thread] */
 void pb_host_cb_set_sample_rate(float hz);
 

@@ -5,6 +5,9 @@
  * close_range() is a GNU extension. */
 #define _GNU_SOURCE
 
+#include "bridge/audio.h"
+#include "bridge/sandbox.h"
+#include "bridge/sandbox_args.h"
 #include "bridge/server.h"
 
 #include "host/plugbox.h"
@@ -23,11 +26,18 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-  "Usage: plugbox-bridge --control-fd N\n"
+  "Usage: plugbox-bridge --control-fd N [--shm-fd M] [SANDBOX OPTIONS]\n"
   "Run one VST2 plugin for a plugbox host, which talks to it over the\n"
   "inherited socket or pipe N (3 or higher).  Not meant to be run by hand.\n"
   "\n"
   "  --control-fd N  the control channel\n"
+  "  --shm-fd M      the shared audio block (a sealed memfd)\n"
+  "  --sandbox P     off (default), basic or strict\n"
+  "  --plugin PATH   the one plugin the strict sandbox admits\n"
+  "  --scratch DIR   the one writable folder, also HOME\n"
+  "  --memory BYTES  address space limit (default 4 GiB)\n"
+  "  --read PATH     one more read-only path (repeatable)\n"
+  "  --probe         print which sandbox layers this machine supports\n"
   "  --help          show this help\n"
   "  --version       show the version, protocol and architecture\n"
   "\n"
@@ -78,8 +88,58 @@ usage_error(const char* fmt, ...)
   return -PB_SERVER_EXIT_USAGE;
 }
 
-/* Returns the control fd, or minus the exit status (0 after --help or
- * --version). */
+/* The optional `--shm-fd M` after the control fd: M, -1 when absent, or
+ * minus the exit status. */
+static int
+parse_shm_fd(int argc, char** argv, int control_fd)
+{
+  int i = 3;
+  while (i + 1 < argc && strcmp(argv[i], "--shm-fd"))
+    i += 2;
+  if (i + 1 >= argc)
+    return -1;
+  const int fd = parse_fd(argv[i + 1]);
+  if (fd < 0 || fd == control_fd)
+    return usage_error("bad shm fd '%s'", argv[i + 1]);
+  if (fcntl(fd, F_GETFD) < 0)
+    return usage_error("shm fd %s is not open", argv[i + 1]);
+  return fd;
+}
+
+/* The sandbox options; pointers into argv. */
+static pb_sandbox_config_t sandbox;
+
+/* The options after the control fd, in pairs: the sandbox's, and
+ * --shm-fd (parse_shm_fd). */
+static int
+parse_options(int argc, char** argv)
+{
+  for (int i = 0; i < argc; i += 2) {
+    if (i + 1 >= argc)
+      return usage_error("option '%s' needs a value", argv[i]);
+    if (!strcmp(argv[i], "--shm-fd"))
+      continue;
+    const int taken = pb_sandbox_args_option(&sandbox, argv[i], argv[i + 1]);
+    if (taken < 0)
+      return usage_error("bad value '%s' for %s", argv[i + 1], argv[i]);
+    if (taken == 0)
+      return usage_error("unknown option '%s'", argv[i]);
+  }
+  return 0;
+}
+
+static int
+run_probe(void)
+{
+  static pb_sandbox_report_t report;
+
+  (void)pb_sandbox_probe(&report);
+  fputs(report.text, stdout);
+  return 0;
+}
+
+/* Returns the control fd, or minus the exit status (0 after --help,
+ * --version or --probe). */
 static int
 parse_args(int argc, char** argv)
 {
@@ -94,7 +154,9 @@ parse_args(int argc, char** argv)
            PB_SERVER_ARCH);
     return 0;
   }
-  if (argc != 3 || strcmp(argv[1], "--control-fd"))
+  if (argc == 2 && !strcmp(argv[1], "--probe"))
+    return run_probe();
+  if (argc < 3 || strcmp(argv[1], "--control-fd"))
     return usage_error("expected --control-fd N");
 
   const int fd = parse_fd(argv[2]);
@@ -102,7 +164,8 @@ parse_args(int argc, char** argv)
     return usage_error("bad control fd '%s': want a number from 3 up", argv[2]);
   if (fcntl(fd, F_GETFD) < 0)
     return usage_error("control fd %s is not open", argv[2]);
-  return fd;
+  const int err = parse_options(argc - 3, argv + 3);
+  return err ? err : fd;
 }
 
 /* -------------------------------------------------------------- process */
@@ -184,6 +247,20 @@ prepare_process(int control_fd, pid_t parent)
   return 0;
 }
 
+/* The shared block is mapped before anything else runs in the process. */
+static int
+map_shm(int shm_fd)
+{
+  if (shm_fd < 0)
+    return 0;
+  if (fcntl(shm_fd, F_SETFD, FD_CLOEXEC) < 0)
+    return -errno;
+  const int err = pb_audio_map(shm_fd);
+  if (err)
+    warn("cannot map the shared block: %s", strerror(-err));
+  return err;
+}
+
 int
 main(int argc, char** argv)
 {
@@ -192,7 +269,19 @@ main(int argc, char** argv)
 
   if (control_fd <= 0)
     return -control_fd;
-  if (prepare_process(control_fd, parent))
+  const int shm_fd = parse_shm_fd(argc, argv, control_fd);
+  if (shm_fd < -1)
+    return -shm_fd;
+  /* Fds above the higher of the two are closed. */
+  const int keep = shm_fd > control_fd ? shm_fd : control_fd;
+  if (prepare_process(keep, parent))
+    return PB_SERVER_EXIT_SETUP;
+  if (fcntl(control_fd, F_SETFD, FD_CLOEXEC) < 0 || map_shm(shm_fd))
+    return PB_SERVER_EXIT_SETUP;
+  /* Before libuv or the plugin start a thread (see bridge/sandbox.h). */
+  sandbox.keep_fd_max = keep;
+  sandbox.parent = parent;
+  if (pb_sandbox_apply(&sandbox))
     return PB_SERVER_EXIT_SETUP;
   return pb_server_run(control_fd);
 }

@@ -1,7 +1,9 @@
 #include "bridge/session.h"
 
+#include "bridge/audio.h"
 #include "bridge/host_cb.h"
 #include "bridge/info_reply.h"
+#include "bridge/sandbox.h"
 
 #include <float.h>
 #include <math.h>
@@ -134,6 +136,8 @@ handle_open(call_t* c)
     return fail(c, PB_ERR_INVALID, "empty plugin path");
   if ((status = check_rate(c, hz)) || (status = check_block(c, max_block)))
     return status;
+  if (pb_sandbox_check_open(path, c->err, c->err_size))
+    return PB_ERR_ACCESS;
 
   load_settings(path, (float)hz, (int32_t)max_block);
   status =
@@ -142,7 +146,11 @@ handle_open(call_t* c)
     return status;
   pb_host_cb_set_effect(plugin(c)->effect);
   pb_vst2_open(plugin(c), (float)hz, (int32_t)max_block);
+  pb_host_cb_note_latency();
   c->session->is_open = 1;
+  /* Without its audio thread the plugin still answers every control
+   * request; process calls then time out in the host. */
+  (void)pb_audio_start(plugin(c));
   return PB_OK;
 }
 
@@ -152,6 +160,7 @@ static pb_status_t
 handle_close(call_t* c)
 {
   if (c->session->is_open) {
+    pb_audio_stop();
     pb_vst2_close(plugin(c));
     pb_host_cb_set_effect(NULL);
     c->session->is_open = 0;
@@ -164,6 +173,14 @@ static pb_status_t
 handle_ping(call_t* c)
 {
   (void)c;
+  return PB_OK;
+}
+
+/* Which sandbox layers hold, with or without a plugin. */
+static pb_status_t
+handle_sandbox(call_t* c)
+{
+  pb_wr_s(c->reply, pb_sandbox_report());
   return PB_OK;
 }
 
@@ -347,14 +364,17 @@ static pb_status_t
 handle_set_active(call_t* c)
 {
   pb_vst2_set_active(plugin(c), arg(c, 0)->v.b);
+  pb_host_cb_report_latency();
   return PB_OK;
 }
 
 static pb_status_t
 handle_set_processing(call_t* c)
 {
-  if (!pb_vst2_set_processing(plugin(c), arg(c, 0)->v.b))
+  if (!pb_vst2_set_processing(plugin(c), arg(c, 0)->v.b)) {
+    pb_host_cb_report_latency();
     return PB_OK;
+  }
   return fail(
     c, PB_ERR_INVALID, "plugin is not active: switch it on before processing");
 }
@@ -413,6 +433,7 @@ static const handler_t handlers[] = {
   [PB_MSG_TAIL_SIZE] = { handle_tail_size, 1 },
   [PB_MSG_CAN_DO] = { handle_can_do, 1 },
   [PB_MSG_PING] = { handle_ping, 0 },
+  [PB_MSG_SANDBOX] = { handle_sandbox, 0 },
 };
 
 static const handler_t*

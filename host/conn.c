@@ -68,6 +68,7 @@ reap_locked(pb_conn_t* c, int options)
    * to SIG_IGN, or a waitpid(-1)); it is gone, the status is lost. */
   c->exited = 1;
   c->pid = 0;
+  pb_shm_mark_dead(c->shm);
   c->status_known = r > 0;
   c->wait_status = status;
   pthread_cond_broadcast(&c->cond);
@@ -134,8 +135,12 @@ store_event(pb_conn_t* c, const pb_msg_t* m)
     ev.a = arg_i(m, 0);
     ev.b = arg_i(m, 1);
     ev.c = arg_i(m, 2);
+    c->latency = ev.c;
+    c->latency_known = 1;
   } else if (m->kind == PB_MSG_EV_LATENCY) {
     ev.a = arg_i(m, 0);
+    c->latency = ev.a;
+    c->latency_known = 1;
   } else {
     ev.index = arg_u(m, 0);
     ev.value = arg_f(m, 1);
@@ -262,6 +267,8 @@ on_ctl_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf)
   } else if (n < 0) {
     (void)uv_read_stop(stream);
     c->ctl_eof = 1;
+    /* An audio call waiting on the block learns of the death at once. */
+    pb_shm_mark_dead(c->shm);
     pthread_cond_broadcast(&c->cond);
   }
   pthread_mutex_unlock(&c->mutex);
@@ -398,6 +405,7 @@ typedef struct
 {
   pb_conn_t* conn;
   const char* bridge;
+  pb_shm_t* shm;
   int err;
 } start_job_t;
 
@@ -408,7 +416,9 @@ start_on_loop(pb_host_t* host, void* arg)
   start_job_t* job = (start_job_t*)arg;
   pb_conn_t* c = job->conn;
   pthread_mutex_lock(&c->mutex);
-  job->err = pb_launch_start(job->bridge, &c->child);
+  c->shm = job->shm;
+  job->err =
+    pb_launch_start(job->bridge, job->shm ? job->shm->fd : -1, &c->child);
   c->pid = job->err ? 0 : c->child.pid;
   c->ctl_fd = c->child.ctl_fd;
   if (!job->err)
@@ -500,9 +510,9 @@ pb_conn_fini(pb_conn_t* c)
 }
 
 int
-pb_conn_start(pb_conn_t* c, const char* bridge)
+pb_conn_start(pb_conn_t* c, const char* bridge, pb_shm_t* shm)
 {
-  start_job_t job = { c, bridge, 0 };
+  start_job_t job = { c, bridge, shm, 0 };
   pb_host_run(c->host, start_on_loop, &job);
   if (job.err)
     pb_conn_stop(c);
@@ -722,4 +732,29 @@ pb_conn_pid(pb_conn_t* c)
   const pid_t pid = c->pid;
   pthread_mutex_unlock(&c->mutex);
   return pid;
+}
+
+int
+pb_conn_poll_event(pb_conn_t* c, pb_event_t* out)
+{
+  pthread_mutex_lock(&c->mutex);
+  const int any = c->ev_len > 0;
+  if (any) {
+    *out = c->events[c->ev_head];
+    c->ev_head = (c->ev_head + 1u) % PB_CONN_MAX_EVENTS;
+    --c->ev_len;
+  }
+  pthread_mutex_unlock(&c->mutex);
+  return any;
+}
+
+int
+pb_conn_latency(pb_conn_t* c, int32_t* out)
+{
+  pthread_mutex_lock(&c->mutex);
+  const int known = c->latency_known;
+  if (known)
+    *out = c->latency;
+  pthread_mutex_unlock(&c->mutex);
+  return known;
 }

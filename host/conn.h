@@ -12,6 +12,7 @@
 #include "host.h"
 #include "launch.h"
 
+#include "common/shm.h"
 #include "proto/frame.h"
 #include "proto/message.h"
 
@@ -39,6 +40,8 @@ typedef struct pb_conn
   pthread_cond_t cond; /* CLOCK_MONOTONIC; reply, exit, EOF, handle closed */
   pb_child_t child;    /* fds libuv does not own (yet); -1 once it does */
   int ctl_fd;          /* control socket, for the caller's writes */
+  pb_shm_t* shm;       /* the audio block (borrowed) or NULL: the I/O
+                          thread marks it dead when the bridge ends */
 
   /* I/O thread only. */
   uv_pipe_t ctl_pipe;
@@ -67,6 +70,8 @@ typedef struct pb_conn
   pb_event_t events[PB_CONN_MAX_EVENTS];
   uint32_t ev_head, ev_len;
   uint64_t ev_total, ev_dropped;
+  int32_t latency; /* from the newest IO_CHANGED or LATENCY event */
+  int latency_known;
   char* ring; /* the newest log bytes, circular */
   size_t ring_cap, ring_start, ring_len;
 } pb_conn_t;
@@ -79,9 +84,18 @@ int pb_conn_init(pb_conn_t* c, pb_host_t* host, size_t log_cap);
 void pb_conn_fini(pb_conn_t* c);
 
 /** Spawn `bridge` on the I/O thread (so the bridge's parent thread lives as
- *  long as the host) and start watching its channels.  Returns 0 or
- *  -errno; on failure nothing is left running. */
-int pb_conn_start(pb_conn_t* c, const char* bridge);
+ *  long as the host) and start watching its channels.  `shm` (borrowed,
+ *  may be NULL; must outlive pb_conn_stop()) is handed to the bridge as
+ *  fd 4 and marked dead when the bridge ends.  Returns 0 or -errno; on
+ *  failure nothing is left running. */
+int pb_conn_start(pb_conn_t* c, const char* bridge, pb_shm_t* shm);
+
+/** Take the oldest event the bridge sent.  Returns 1 and fills `*out`, or
+ *  0 when none is pending. */
+int pb_conn_poll_event(pb_conn_t* c, pb_event_t* out);
+
+/** The newest latency the bridge reported; returns 0 if none yet. */
+int pb_conn_latency(pb_conn_t* c, int32_t* out);
 
 /** Expect the reply to request `id` (0: the hello), dropping any older
  *  reply.  Call before sending the request. */

@@ -154,18 +154,25 @@ pb_plugin_param_from_string(pb_plugin_t* plugin,
 
 /* ------------------------------------------------------------ programs */
 
-pb_status_t
-pb_plugin_program_get(pb_plugin_t* plugin, int32_t* index)
+/* A request without arguments whose reply is one int. */
+static pb_status_t
+get_i32(pb_plugin_t* plugin, uint32_t kind, int32_t* out)
 {
-  if (!plugin || !index)
+  if (!plugin || !out)
     return PB_ERR_INVALID;
   const pb_msg_t* r = NULL;
   lock(plugin);
   const pb_status_t st =
-    pb_request_call(plugin, deadline(plugin), PB_MSG_PROGRAM_GET, "i", &r, "");
+    pb_request_call(plugin, deadline(plugin), kind, "i", &r, "");
   if (!st)
-    *index = r->args[0].v.i;
+    *out = r->args[0].v.i;
   return finish(plugin, st);
+}
+
+pb_status_t
+pb_plugin_program_get(pb_plugin_t* plugin, int32_t* index)
+{
+  return get_i32(plugin, PB_MSG_PROGRAM_GET, index);
 }
 
 pb_status_t
@@ -299,6 +306,8 @@ pb_plugin_set_block_size(pb_plugin_t* plugin, uint32_t max_frames)
   lock(plugin);
   const pb_status_t st =
     simple(plugin, PB_MSG_SET_BLOCK_SIZE, "u", max_frames, 0.0);
+  if (!st)
+    atomic_store(&plugin->block_frames, max_frames);
   return finish(plugin, st);
 }
 
@@ -310,6 +319,11 @@ pb_plugin_set_active(pb_plugin_t* plugin, int on)
   lock(plugin);
   const pb_status_t st =
     simple(plugin, PB_MSG_SET_ACTIVE, "b", on ? 1u : 0u, 0.0);
+  if (!st) {
+    atomic_store(&plugin->active, on ? 1 : 0);
+    if (!on)
+      atomic_store(&plugin->processing, 0);
+  }
   return finish(plugin, st);
 }
 
@@ -321,6 +335,8 @@ pb_plugin_set_processing(pb_plugin_t* plugin, int on)
   lock(plugin);
   const pb_status_t st =
     simple(plugin, PB_MSG_SET_PROCESSING, "b", on ? 1u : 0u, 0.0);
+  if (!st)
+    atomic_store(&plugin->processing, on ? 1 : 0);
   return finish(plugin, st);
 }
 
@@ -342,15 +358,7 @@ pb_plugin_set_bypass(pb_plugin_t* plugin, int on)
 pb_status_t
 pb_plugin_tail_size(pb_plugin_t* plugin, int32_t* frames)
 {
-  if (!plugin || !frames)
-    return PB_ERR_INVALID;
-  const pb_msg_t* r = NULL;
-  lock(plugin);
-  const pb_status_t st =
-    pb_request_call(plugin, deadline(plugin), PB_MSG_TAIL_SIZE, "i", &r, "");
-  if (!st)
-    *frames = r->args[0].v.i;
-  return finish(plugin, st);
+  return get_i32(plugin, PB_MSG_TAIL_SIZE, frames);
 }
 
 pb_status_t

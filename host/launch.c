@@ -3,7 +3,8 @@
  * posix_spawn, not uv_spawn: glibc's posix_spawn uses a vfork-style clone,
  * which stays cheap in a big host process, where fork() (what uv_spawn
  * does) has to copy the page tables first.  The child sees exactly fds
- * 0..3: /dev/null, the log pipe twice, the control socket. */
+ * 0..3: /dev/null, the log pipe twice, the control socket, and fd 4, the
+ * shared audio block, when the host made one. */
 #define _GNU_SOURCE /* dladdr, pipe2, environ, addclosefrom_np, syscall */
 
 #include "launch.h"
@@ -14,6 +15,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 
 #define BRIDGE_NAME "plugbox-bridge"
 #define CONTROL_FD 3
+#define SHM_FD 4 /* = PB_SHM_FD */
 
 /* Any object inside libplugbox: dladdr() on its address names the file the
  * library code was loaded from (libplugbox.so, or the executable that
@@ -117,14 +120,14 @@ pb_launch_find(const char* explicit_path,
   return search(out, out_cap, err, err_cap);
 }
 
-/* Keep `*fd` above the fds the child's actions write (0..3), so that no
+/* Keep `*fd` above the fds the child's actions write (0..4), so that no
  * dup2 can overwrite a source before it is used. */
 static int
 move_above_3(int* fd)
 {
-  if (*fd > CONTROL_FD)
+  if (*fd > SHM_FD)
     return 0;
-  const int moved = fcntl(*fd, F_DUPFD_CLOEXEC, CONTROL_FD + 1);
+  const int moved = fcntl(*fd, F_DUPFD_CLOEXEC, SHM_FD + 1);
   if (moved < 0)
     return -errno;
   (void)close(*fd);
@@ -150,7 +153,7 @@ make_channels(int sv[2], int lp[2])
 }
 
 static int
-make_actions(posix_spawn_file_actions_t* fa, int ctl, int log)
+make_actions(posix_spawn_file_actions_t* fa, int ctl, int log, int shm)
 {
   int err = posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
   if (!err)
@@ -159,9 +162,12 @@ make_actions(posix_spawn_file_actions_t* fa, int ctl, int log)
     err = posix_spawn_file_actions_adddup2(fa, log, 2);
   if (!err)
     err = posix_spawn_file_actions_adddup2(fa, ctl, CONTROL_FD);
+  if (!err && shm >= 0)
+    err = posix_spawn_file_actions_adddup2(fa, shm, SHM_FD);
   /* Fds the host opened without O_CLOEXEC must not reach the plugin. */
   if (!err)
-    err = posix_spawn_file_actions_addclosefrom_np(fa, CONTROL_FD + 1);
+    err = posix_spawn_file_actions_addclosefrom_np(
+      fa, shm >= 0 ? SHM_FD + 1 : CONTROL_FD + 1);
   return -err;
 }
 
@@ -200,46 +206,98 @@ open_pidfd(pid_t pid)
 #endif
 }
 
+/* `base` then `extra` (may be NULL) into `out`, NULL-terminated.  The
+ * strings stay the callers'; posix_spawn only reads them. */
 static int
-spawn_with(const char* bridge, int ctl, int log, pid_t* pid)
+join_args(char* const* base, const char* const* extra, char** out, size_t cap)
+{
+  size_t n = 0;
+  for (; base[n]; ++n)
+    out[n] = base[n];
+  for (size_t i = 0; extra && extra[i]; ++i) {
+    if (n + 1 >= cap)
+      return -E2BIG;
+    out[n++] = (char*)(uintptr_t)extra[i];
+  }
+  out[n] = NULL;
+  return 0;
+}
+
+static int
+spawn_with(const char* bridge,
+           int ctl,
+           int log,
+           int shm,
+           const char* const* extra,
+           pid_t* pid)
 {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   char path[PATH_MAX];
   char flag[] = "--control-fd";
   char fd_text[] = "3";
+  char shm_flag[] = "--shm-fd";
+  char shm_text[] = "4";
   if (snprintf(path, sizeof(path), "%s", bridge) >= (int)sizeof(path))
     return -ENAMETOOLONG;
-  char* argv[] = { path, flag, fd_text, NULL };
+  char* argv[] = { path, flag, fd_text, shm_flag, shm_text, NULL };
+  if (shm < 0)
+    argv[3] = NULL;
+  char* full[PB_LAUNCH_MAX_ARGS + 8];
+  int err = join_args(argv, extra, full, sizeof(full) / sizeof(full[0]));
+  if (err)
+    return err;
 
-  int err = -posix_spawn_file_actions_init(&fa);
+  err = -posix_spawn_file_actions_init(&fa);
   if (err)
     return err;
   err = -posix_spawnattr_init(&attr);
   if (err)
     goto done_fa;
-  err = make_actions(&fa, ctl, log);
+  err = make_actions(&fa, ctl, log, shm);
   if (!err)
     err = make_attr(&attr);
   if (!err)
-    err = -posix_spawn(pid, path, &fa, &attr, argv, environ);
+    err = -posix_spawn(pid, path, &fa, &attr, full, environ);
   (void)posix_spawnattr_destroy(&attr);
 done_fa:
   (void)posix_spawn_file_actions_destroy(&fa);
   return err;
 }
 
+/* A copy of the caller's shm fd above 4 (or -1 for none); the caller's
+ * own fd stays as it is. */
+static int
+shm_source(int shm_fd, int* copy)
+{
+  *copy = -1;
+  if (shm_fd < 0 || shm_fd > SHM_FD)
+    return 0;
+  *copy = fcntl(shm_fd, F_DUPFD_CLOEXEC, SHM_FD + 1);
+  return *copy < 0 ? -errno : 0;
+}
+
 int
-pb_launch_start(const char* bridge, pb_child_t* out)
+pb_launch_start(const char* bridge, int shm_fd, pb_child_t* out)
 {
   int sv[2] = { -1, -1 };
   int lp[2] = { -1, -1 };
+  int shm_copy = -1;
   out->pid = 0;
   out->ctl_fd = out->log_fd = out->pidfd = -1;
 
   int err = make_channels(sv, lp);
   if (!err)
-    err = spawn_with(bridge, sv[1], lp[1], &out->pid);
+    err = shm_source(shm_fd, &shm_copy);
+  if (!err)
+    err = spawn_with(bridge,
+                     sv[1],
+                     lp[1],
+                     shm_copy >= 0 ? shm_copy : shm_fd,
+                     out->args,
+                     &out->pid);
+  if (shm_copy >= 0)
+    (void)close(shm_copy);
   if (sv[1] >= 0)
     (void)close(sv[1]);
   if (lp[1] >= 0)

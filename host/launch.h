@@ -12,7 +12,12 @@ typedef struct
   int ctl_fd; /* host end of the control socket (the bridge has fd 3) */
   int log_fd; /* read end of the bridge's stdout + stderr */
   int pidfd;  /* pidfd of the child, or -1 if the kernel lacks pidfd_open */
+  /* In: more bridge arguments (the sandbox's), NULL-terminated, at most
+   * PB_LAUNCH_MAX_ARGS; or NULL.  Borrowed; pb_launch_start() keeps it. */
+  const char* const* args;
 } pb_child_t;
+
+#define PB_LAUNCH_MAX_ARGS 80
 
 /** Find the bridge: `explicit_path` if not NULL, else $PLUGBOX_BRIDGE if
  *  set, else next to the library, in ../libexec/plugbox beside it, and in
@@ -25,9 +30,11 @@ int pb_launch_find(const char* explicit_path,
                    size_t err_cap);
 
 /** Start `bridge` with the control socket on fd 3, stdin from /dev/null and
- *  stdout + stderr into one pipe.  All returned fds are close-on-exec and
- *  the control socket is non-blocking.  Returns 0 or -errno. */
-int pb_launch_start(const char* bridge, pb_child_t* out);
+ *  stdout + stderr into one pipe, and, if `shm_fd` >= 0, the shared audio
+ *  block on fd 4 (`--shm-fd 4`; the caller keeps `shm_fd`).  All returned
+ *  fds are close-on-exec and the control socket is non-blocking.  Returns
+ *  0 or -errno. */
+int pb_launch_start(const char* bridge, int shm_fd, pb_child_t* out);
 
 /** Send SIGKILL to `child`, through its pidfd when there is one (immune to
  *  pid reuse), else by pid.  The caller guarantees the child is not yet

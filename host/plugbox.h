@@ -86,6 +86,15 @@ PB_API const char* pb_host_last_error(const pb_host_t* host);
 
 typedef struct pb_plugin pb_plugin_t;
 
+/** How tightly the bridge is confined (docs/sandbox.md).  Every layer that
+ *  the machine lacks is skipped and reported, never a failure to open. */
+typedef enum
+{
+  PB_SANDBOX_OFF = 0,    /**< nothing beyond closing stray fds */
+  PB_SANDBOX_BASIC = 1,  /**< clean env, rlimits, no_new_privs, parent death */
+  PB_SANDBOX_STRICT = 2, /**< + namespaces, Landlock, seccomp, no root */
+} pb_sandbox_profile_t;
+
 /** Options for pb_plugin_open().  Initialize with pb_open_opts_init(). */
 typedef struct
 {
@@ -96,6 +105,14 @@ typedef struct
   uint32_t call_timeout_ms;    /**< each later control call; default 5000 */
   const char* bridge_path;     /**< NULL: $PLUGBOX_BRIDGE, then the search */
   uint32_t log_capacity_bytes; /**< kept plugin output; default 65536 */
+  /* Sandbox (appended: older callers' struct_size leaves the defaults).
+   * extra_read_paths: NULL-terminated absolute paths the plugin may also
+   * read (an impulse response, a sample folder), or NULL.  writable_path:
+   * the one folder the plugin may write, also its HOME; NULL: none. */
+  int sandbox;                 /**< pb_sandbox_profile_t; default BASIC */
+  uint64_t memory_limit_bytes; /**< address space; default 4 GiB */
+  const char* const* extra_read_paths; /**< see above; default NULL */
+  const char* writable_path;           /**< see above; default NULL */
 } pb_open_opts_t;
 
 /** Fill `opts` with the defaults.  [any-thread] */
@@ -139,6 +156,17 @@ PB_API void pb_plugin_crash(const pb_plugin_t* plugin, pb_crash_t* out);
  *  the newest `log_capacity_bytes`) into `buf`, NUL-terminated.  Returns the
  *  number of bytes copied.  [main-thread] */
 PB_API size_t pb_plugin_log(pb_plugin_t* plugin, char* buf, size_t cap);
+
+/** One line per sandbox layer of the bridge ("seccomp: applied",
+ *  "userns: unavailable: Operation not permitted ..."), as the bridge
+ *  applied them before loading the plugin, copied NUL-terminated (cut to
+ *  `cap - 1` bytes) into `buf` ("" on failure).  The first call asks the
+ *  bridge, later ones answer from a copy.  [main-thread]  Returns PB_OK,
+ *  PB_ERR_INVALID (NULL argument, `cap` 0), PB_ERR_TIMEOUT, PB_ERR_CRASHED,
+ *  PB_ERR_NOMEM. */
+PB_API pb_status_t pb_plugin_sandbox_report(const pb_plugin_t* plugin,
+                                            char* buf,
+                                            size_t cap);
 
 /** Process id of the bridge, or 0 once it has ended.  [main-thread] */
 PB_API int pb_plugin_pid(const pb_plugin_t* plugin);
@@ -306,9 +334,11 @@ PB_API pb_status_t pb_plugin_chunk_get(pb_plugin_t* plugin,
                                        void** data,
                                        size_t* size);
 
-/** Restore a state chunk.  [main-thread]  Returns PB_OK, PB_ERR_INVALID,
- *  PB_ERR_UNSUPPORTED, PB_ERR_TOO_BIG (over PB_CHUNK_MAX_BYTES),
- *  PB_ERR_REFUSED, PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
+/** Restore a state chunk.  [main-thread]  The plugin's own return value is
+ *  not reported: the format leaves it undefined and many plugins return 0
+ *  on success, so a chunk the plugin silently rejects still gives PB_OK.
+ *  Returns PB_OK, PB_ERR_INVALID, PB_ERR_UNSUPPORTED, PB_ERR_TOO_BIG (over
+ *  PB_CHUNK_MAX_BYTES), PB_ERR_TIMEOUT, PB_ERR_CRASHED. */
 PB_API pb_status_t pb_plugin_chunk_set(pb_plugin_t* plugin,
                                        int program,
                                        const void* data,
@@ -345,6 +375,127 @@ PB_API pb_status_t pb_plugin_tail_size(pb_plugin_t* plugin, int32_t* frames);
 PB_API pb_status_t pb_plugin_can_do(pb_plugin_t* plugin,
                                     const char* what,
                                     int32_t* answer);
+
+/* ---------------------------------------------------------------- audio */
+
+/** Transport flags for one block. */
+enum
+{
+  PB_TRANSPORT_PLAYING = 1 << 0,
+  PB_TRANSPORT_RECORDING = 1 << 1,
+  PB_TRANSPORT_LOOPING = 1 << 2,
+  PB_TRANSPORT_CHANGED = 1 << 3,
+};
+
+/** Transport state for one block (answered to the plugin's time request). */
+typedef struct
+{
+  uint32_t flags;        /**< PB_TRANSPORT_* */
+  double tempo_bpm;      /**< e.g. 120 */
+  int32_t time_sig_num;  /**< e.g. 4 */
+  int32_t time_sig_den;  /**< e.g. 4 */
+  double sample_pos;     /**< frames since the song start */
+  double ppq_pos;        /**< quarter notes since the song start */
+  double bar_start_ppq;  /**< quarter-note position of the current bar */
+  double loop_start_ppq; /**< meaningful when LOOPING */
+  double loop_end_ppq;
+} pb_transport_t;
+
+/** Largest system-exclusive message carried per event. */
+#define PB_SYSEX_MAX_BYTES 512u
+/** Most MIDI events per block in either direction. */
+#define PB_MIDI_MAX_EVENTS 512u
+/** Most timed parameter changes per block. */
+#define PB_PARAM_CHANGES_MAX 512u
+
+/** One MIDI event at a frame offset within the block.  `size` 1..3 is a
+ *  short message in `data`; larger sizes are sysex (at most
+ *  PB_SYSEX_MAX_BYTES) pointed to by `sysex`. */
+typedef struct
+{
+  uint32_t frame;
+  uint32_t size;
+  uint8_t data[4];
+  const uint8_t* sysex; /**< borrowed; for events out: valid until the next
+                             process call on the same plugin */
+} pb_midi_event_t;
+
+/** A parameter change applied at a frame offset within the block. */
+typedef struct
+{
+  uint32_t frame;
+  int32_t index;
+  float value; /**< normalized 0..1 */
+} pb_param_change_t;
+
+/** One block.  The caller owns every buffer.  Channel counts beyond the
+ *  plugin's are ignored; missing input channels are silence.  Exactly
+ *  `n_frames` frames are processed (never re-blocked). */
+typedef struct
+{
+  uint32_t n_frames; /**< 1 .. max_block_frames */
+  uint32_t n_inputs;
+  uint32_t n_outputs;
+  const float* const* inputs; /**< pb_plugin_process() */
+  float* const* outputs;
+  const double* const* inputs64; /**< pb_plugin_process_double() */
+  double* const* outputs64;
+  const pb_param_change_t* param_changes;
+  uint32_t n_param_changes;
+  const pb_midi_event_t* midi_in;
+  uint32_t n_midi_in;
+  pb_midi_event_t* midi_out; /**< may be NULL */
+  uint32_t midi_out_capacity;
+  uint32_t n_midi_out;             /**< out: events written to midi_out */
+  const pb_transport_t* transport; /**< NULL: stopped at 0, 120 BPM 4/4 */
+} pb_process_t;
+
+/** Process one block of 32-bit float audio through the bridge.
+ *  [audio-thread, rt] No allocation, no lock, no syscall but the futex;
+ *  waits at most the process deadline.  The plugin must be active and
+ *  processing (pb_plugin_set_active(), pb_plugin_set_processing()).
+ *  Returns PB_OK, PB_ERR_INVALID (frames over the block size, bad change or
+ *  event), PB_ERR_TIMEOUT (outputs silenced, the instance marked late),
+ *  PB_ERR_CRASHED (outputs silenced). */
+PB_API pb_status_t pb_plugin_process(pb_plugin_t* plugin, pb_process_t* block);
+
+/** The same in 64-bit samples (processDoubleReplacing).
+ *  PB_ERR_UNSUPPORTED if the plugin lacks it.  [audio-thread, rt] */
+PB_API pb_status_t pb_plugin_process_double(pb_plugin_t* plugin,
+                                            pb_process_t* block);
+
+/** Deadline of each process call, in microseconds (default 1000000).
+ *  [main-thread] */
+PB_API pb_status_t pb_plugin_set_process_timeout_us(pb_plugin_t* plugin,
+                                                    uint32_t timeout_us);
+
+/** Events the plugin raised (automation, edits, I/O or latency change). */
+typedef enum
+{
+  PB_EVENT_AUTOMATE = 1,
+  PB_EVENT_BEGIN_EDIT = 2,
+  PB_EVENT_END_EDIT = 3,
+  PB_EVENT_IO_CHANGED = 4,
+  PB_EVENT_LATENCY = 5,
+} pb_plugin_event_kind_t;
+
+/** One event; which fields count depends on `kind`. */
+typedef struct
+{
+  pb_plugin_event_kind_t kind;
+  int32_t index; /**< parameter (AUTOMATE, BEGIN/END_EDIT) */
+  float value;   /**< AUTOMATE */
+  int32_t n_inputs, n_outputs, latency; /**< IO_CHANGED, LATENCY */
+} pb_plugin_event_t;
+
+/** Take the oldest pending event: PB_OK and `*out` filled, or
+ *  PB_ERR_RANGE when none is pending.  [main-thread] */
+PB_API pb_status_t pb_plugin_poll_event(pb_plugin_t* plugin,
+                                        pb_plugin_event_t* out);
+
+/** The plugin's current latency in frames (re-read after processing starts
+ *  and on every I/O change).  [main-thread] */
+PB_API int32_t pb_plugin_latency(const pb_plugin_t* plugin);
 
 PB_END_DECLS
 

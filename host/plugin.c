@@ -6,6 +6,8 @@
 
 #include "plugin.h"
 
+#include "audio.h"
+#include "bridge_args.h"
 #include "info.h"
 #include "request.h"
 #include "launch.h"
@@ -73,6 +75,34 @@ pb_open_opts_init(pb_open_opts_t* opts)
   opts->call_timeout_ms = 5000;
   opts->bridge_path = NULL;
   opts->log_capacity_bytes = 65536;
+  opts->sandbox = PB_SANDBOX_BASIC;
+  opts->memory_limit_bytes = PB_DEFAULT_MEMORY_LIMIT;
+}
+
+/* The sandbox options: a known profile, absolute paths (the bridge runs
+ * in another directory), as many read paths as the bridge takes. */
+static pb_status_t
+check_sandbox_opts(pb_host_t* host, pb_open_opts_t* o)
+{
+  size_t n = 0;
+  if (o->sandbox < PB_SANDBOX_OFF || o->sandbox > PB_SANDBOX_STRICT)
+    return host_fail(
+      host, PB_ERR_INVALID, "unknown sandbox profile %d", o->sandbox);
+  if (o->memory_limit_bytes == 0)
+    o->memory_limit_bytes = PB_DEFAULT_MEMORY_LIMIT;
+  if (o->writable_path && o->writable_path[0] != '/')
+    return host_fail(host,
+                     PB_ERR_INVALID,
+                     "the writable path must be absolute: %s",
+                     o->writable_path);
+  for (; o->extra_read_paths && o->extra_read_paths[n]; ++n)
+    if (o->extra_read_paths[n][0] != '/' || n >= PB_MAX_READ_PATHS)
+      return host_fail(host,
+                       PB_ERR_INVALID,
+                       "read paths must be absolute, at most %d: %s",
+                       PB_MAX_READ_PATHS,
+                       o->extra_read_paths[n]);
+  return PB_OK;
 }
 
 /* The caller's options over the defaults.  A caller built against an
@@ -100,7 +130,7 @@ read_opts(pb_host_t* host, const pb_open_opts_t* in, pb_open_opts_t* o)
                      (unsigned)o->max_block_frames);
   if (o->load_timeout_ms == 0 || o->call_timeout_ms == 0)
     return host_fail(host, PB_ERR_INVALID, "timeouts must not be 0");
-  return PB_OK;
+  return check_sandbox_opts(host, o);
 }
 
 /* --------------------------------------------------------------- file */
@@ -164,6 +194,7 @@ plugin_new(pb_host_t* host, const char* path, const pb_open_opts_t* o)
   if (!p)
     return NULL;
   p->host = host;
+  pb_shm_init(&p->shm);
   p->call_timeout_ms = o->call_timeout_ms;
   p->crash.exit_code = -1;
   p->path = strdup(path);
@@ -190,8 +221,10 @@ plugin_free(pb_plugin_t* p)
   pb_request_done(p);
   pb_wr_fini(&p->wr);
   pb_conn_fini(&p->conn);
+  pb_audio_fini(p);
   pthread_mutex_destroy(&p->call_mutex);
   free(p->info_arena);
+  free(p->sandbox_report);
   free(p->path);
   free(p);
 }
@@ -271,6 +304,8 @@ open_and_describe(pb_plugin_t* p,
                        sizeof(err));
     if (st)
       (void)pb_plugin_fail(p, st, "%s", err);
+    else
+      pb_audio_attach(p);
   }
   pb_request_done(p);
   return st;
@@ -313,7 +348,18 @@ load(pb_plugin_t* p,
      pb_arch_t arch)
 {
   const uint64_t deadline_ms = pb_clock_now_ms() + o->load_timeout_ms;
-  const int err = pb_conn_start(&p->conn, bridge);
+  int err = pb_audio_init(p, (uint32_t)o->max_block_frames);
+  if (err)
+    return host_fail(
+      p->host, PB_ERR_IO, "cannot create the audio block: %s", strerror(-err));
+  pb_bridge_args_t* args = pb_bridge_args_new(o, p->path);
+  if (!args)
+    return host_fail(
+      p->host, PB_ERR_NOMEM, "out of memory starting %s", bridge);
+  p->conn.child.args = pb_bridge_args_argv(args);
+  err = pb_conn_start(&p->conn, bridge, p->shm.block ? &p->shm : NULL);
+  p->conn.child.args = NULL;
+  pb_bridge_args_free(args);
   if (err)
     return host_fail(p->host,
                      PB_ERR_BRIDGE,
@@ -438,6 +484,43 @@ pb_plugin_pid(const pb_plugin_t* plugin)
   if (!plugin)
     return 0;
   return (int)pb_conn_pid(&((pb_plugin_t*)(uintptr_t)plugin)->conn);
+}
+
+/* What the bridge's sandbox holds: asked once, on first use, so that
+ * opening costs no extra round trip; the bridge's answer never changes. */
+static pb_status_t
+fetch_sandbox_report(pb_plugin_t* p)
+{
+  const pb_msg_t* reply = NULL;
+  const uint64_t deadline_ms = pb_clock_now_ms() + p->call_timeout_ms;
+  pb_status_t st =
+    pb_request_call(p, deadline_ms, PB_MSG_SANDBOX, "s", &reply, "");
+  if (!st) {
+    p->sandbox_report = strdup(reply->args[0].v.s.ptr);
+    if (!p->sandbox_report)
+      st = pb_plugin_fail(p, PB_ERR_NOMEM, "out of memory");
+  }
+  pb_request_done(p);
+  return st;
+}
+
+pb_status_t
+pb_plugin_sandbox_report(const pb_plugin_t* plugin, char* buf, size_t cap)
+{
+  if (!plugin || !buf || cap == 0)
+    return PB_ERR_INVALID;
+  buf[0] = '\0';
+  /* Only the lock and the cached copy change; the caller's view is
+   * const, as for pb_plugin_crash(). */
+  pb_plugin_t* p = (pb_plugin_t*)(uintptr_t)plugin;
+  pthread_mutex_lock(&p->call_mutex);
+  pb_status_t st = PB_OK;
+  if (!p->sandbox_report)
+    st = fetch_sandbox_report(p);
+  if (!st)
+    (void)snprintf(buf, cap, "%s", p->sandbox_report);
+  pthread_mutex_unlock(&p->call_mutex);
+  return st;
 }
 
 const pb_info_t*

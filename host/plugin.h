@@ -10,12 +10,16 @@
 #include "conn.h"
 #include "plugbox.h"
 
+#include "common/shm.h"
 #include "proto/message.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define PB_PLUGIN_ERROR_CAP 1024
+#define PB_DEFAULT_MEMORY_LIMIT (4ull << 30) /* pb_open_opts_t default */
+#define PB_MAX_READ_PATHS 32 /* = PB_SANDBOX_MAX_PATHS in the bridge */
 
 struct pb_plugin
 {
@@ -38,6 +42,22 @@ struct pb_plugin
 
   pb_crash_t crash;
   char last_error[PB_PLUGIN_ERROR_CAP];
+  char* sandbox_report; /* the bridge's, from the SANDBOX reply; malloc'd */
+
+  /* The audio path (host/audio.c).  Set at open, then read by the caller's
+   * audio thread; the atomics are written by control calls. */
+  pb_shm_t shm;  /* the shared block; fd -1 when there is none */
+  int audio_ok;  /* a block exists and the plugin's pins fit in it */
+  uint32_t n_in; /* the plugin's channels */
+  uint32_t n_out;
+  _Atomic uint32_t process_timeout_us;
+  _Atomic uint32_t block_frames; /* frames allowed per process call */
+  _Atomic int active;
+  _Atomic int processing;
+  /* Audio thread only. */
+  uint32_t audio_seq;                   /* last request number sent */
+  int audio_late;                       /* the last block missed its deadline */
+  uint8_t sysex_out[PB_SHM_SYSEX_AREA]; /* for midi_out[].sysex */
 };
 
 /** Set the plugin's last error and return `status`. */

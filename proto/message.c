@@ -74,6 +74,7 @@ static const struct kind_desc kinds[] = {
   [PB_MSG_TAIL_SIZE] = REQUEST("tail_size", "", "i"),
   [PB_MSG_CAN_DO] = REQUEST("can_do", "s", "i"),
   [PB_MSG_PING] = REQUEST("ping", "", ""),
+  [PB_MSG_SANDBOX] = REQUEST("sandbox", "", "s"),
   [PB_MSG_EV_AUTOMATE] = ONE_WAY("ev_automate", "uf"),
   [PB_MSG_EV_BEGIN_EDIT] = ONE_WAY("ev_begin_edit", "u"),
   [PB_MSG_EV_END_EDIT] = ONE_WAY("ev_end_edit", "u"),

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PB_PROTO_VERSION 1 /* bump on any change to kinds or schemas */
+#define PB_PROTO_VERSION 2 /* bump on any change to kinds or schemas */
 
 #define PB_PROTO_MAX_STR (64u * 1024u)
 #define PB_PROTO_MAX_BIN (64u * 1024u * 1024u) /* == PB_CHUNK_MAX_BYTES */
@@ -61,6 +61,7 @@ enum pb_msg_kind
   PB_MSG_TAIL_SIZE = 20,        /* "" -> "i" frames */
   PB_MSG_CAN_DO = 21,           /* "s" question -> "i" answer */
   PB_MSG_PING = 22,             /* "" -> "" */
+  PB_MSG_SANDBOX = 32, /* "" -> "s" the sandbox report, a line per layer */
 
   PB_MSG_EV_AUTOMATE = 64,   /* event: "uf" index, value */
   PB_MSG_EV_BEGIN_EDIT = 65, /* event: "u" index */

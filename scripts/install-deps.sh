@@ -4,7 +4,8 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev \
-libcmocka-dev python3 valgrind clang-format git \
+libcmocka-dev libseccomp-dev libsndfile1-dev libsmf-dev python3 valgrind \
+clang-format git \
 lsp-plugins-vst dpf-plugins-vst zam-plugins dragonfly-reverb-vst"
 
 SUDO=""

@@ -294,7 +294,7 @@ open_refuses_bridge_of_other_arch(void** state)
   pb_plugin_t* p = NULL;
   unsigned char frame[32];
   const char* plugin = fake_plugin(f);
-  const size_t n = hello_frame(frame, 1, "i386");
+  const size_t n = hello_frame(frame, PB_PROTO_VERSION, "i386");
   f->opts.bridge_path = fx_make_bridge(f, frame, n, "exec sleep 30");
   assert_int_equal(fx_open(f, plugin, &p), PB_ERR_PROTOCOL);
   assert_true(fx_contains(pb_host_last_error(f->host), "i386"));
@@ -331,7 +331,7 @@ open_times_out_on_silent_bridge(void** state)
   pb_plugin_t* p = NULL;
   unsigned char frame[32];
   const char* plugin = fake_plugin(f);
-  const size_t n = hello_frame(frame, 1, "x86_64");
+  const size_t n = hello_frame(frame, PB_PROTO_VERSION, "x86_64");
   f->opts.bridge_path = fx_make_bridge(f, frame, n, "exec sleep 30");
   f->opts.load_timeout_ms = 300;
   const double t0 = fx_now_ms();

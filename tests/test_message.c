@@ -44,6 +44,7 @@ static const uint32_t all_kinds[] = {
   PB_MSG_TAIL_SIZE,
   PB_MSG_CAN_DO,
   PB_MSG_PING,
+  PB_MSG_SANDBOX,
   PB_MSG_EV_AUTOMATE,
   PB_MSG_EV_BEGIN_EDIT,
   PB_MSG_EV_END_EDIT,
@@ -55,7 +56,7 @@ static const uint32_t all_kinds[] = {
 static int
 has_reply(uint32_t kind)
 {
-  return kind >= PB_MSG_OPEN && kind <= PB_MSG_PING;
+  return (kind >= PB_MSG_OPEN && kind <= PB_MSG_PING) || kind == PB_MSG_SANDBOX;
 }
 
 static int
@@ -510,6 +511,7 @@ schema_table_is_the_documented_contract(void** state)
     { PB_MSG_TAIL_SIZE, "", "i" },
     { PB_MSG_CAN_DO, "s", "i" },
     { PB_MSG_PING, "", "" },
+    { PB_MSG_SANDBOX, "", "s" },
     { PB_MSG_EV_AUTOMATE, "uf", NULL },
     { PB_MSG_EV_BEGIN_EDIT, "u", NULL },
     { PB_MSG_EV_END_EDIT, "u", NULL },
@@ -536,7 +538,8 @@ schema_is_null_for_unknown_kinds(void** state)
   for (uint32_t k = 0; k < 0x200; ++k) {
     const uint32_t base = k & ~(uint32_t)PB_MSG_REPLY;
     const int known =
-      k < 0x100 && ((base >= 1 && base <= 22) || (base >= 64 && base <= 68));
+      k < 0x100 && ((base >= 1 && base <= 22) || base == PB_MSG_SANDBOX ||
+                    (base >= 64 && base <= 68));
     if (!known)
       assert_null(pb_msg_schema(k));
   }
@@ -772,6 +775,38 @@ binary_points_into_the_body_and_strings_are_copies(void** state)
   assert_int_equal(decode_wr(&w, &m), 0);
   assert_true(m.args[0].v.s.ptr < (const char*)body ||
               m.args[0].v.s.ptr >= (const char*)body + pb_wr_size(&w));
+  pb_msg_fini(&m);
+  pb_wr_fini(&w);
+}
+
+/* The report crosses as one string of lines, newlines and all. */
+static void
+sandbox_reply_round_trips_a_report(void** state)
+{
+  static const char report[] = "profile: strict\nfds: applied\n"
+                               "userns: unavailable: Operation not "
+                               "permitted (probed in a child)\n";
+  pb_wr_t w;
+  pb_msg_t m;
+
+  (void)state;
+  pb_wr_init(&w);
+  pb_wr_begin(&w, PB_MSG_SANDBOX, 7);
+  assert_int_equal(pb_wr_end(&w), 0);
+  assert_int_equal(decode_wr(&w, &m), 0);
+  assert_int_equal(m.kind, PB_MSG_SANDBOX);
+  assert_int_equal(m.n_args, 0);
+  pb_msg_fini(&m);
+
+  pb_wr_begin(&w, PB_MSG_SANDBOX | PB_MSG_REPLY, 7);
+  pb_wr_s(&w, report);
+  assert_int_equal(pb_wr_end(&w), 0);
+  assert_int_equal(decode_wr(&w, &m), 0);
+  assert_int_equal(m.id, 7);
+  assert_int_equal(m.n_args, 1);
+  assert_string_equal(m.args[0].v.s.ptr, report);
+  assert_string_equal(pb_msg_kind_name(PB_MSG_SANDBOX | PB_MSG_REPLY),
+                      "sandbox reply");
   pb_msg_fini(&m);
   pb_wr_fini(&w);
 }
@@ -1622,6 +1657,7 @@ main(void)
     cmocka_unit_test(schema_table_is_the_documented_contract),
     cmocka_unit_test(schema_is_null_for_unknown_kinds),
     cmocka_unit_test(kind_names_are_short_and_stable),
+    cmocka_unit_test(sandbox_reply_round_trips_a_report),
     cmocka_unit_test(every_kind_round_trips_in_request_and_reply_form),
     cmocka_unit_test(info_reply_round_trips_a_realistic_plugin),
     cmocka_unit_test(hello_and_error_round_trip),

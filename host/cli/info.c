@@ -9,7 +9,9 @@
 #include "main.h"
 #include "text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char pb_cli_info_help[] =
   "Usage: plugbox info [OPTIONS] PLUGIN\n"
@@ -28,6 +30,9 @@ const char pb_cli_info_help[] =
   "                     plugbox)\n"
   "  --log              then print what the plugin itself printed, on\n"
   "                     stderr (if it failed to load: the whole error)\n"
+  "  --sandbox PROFILE  confine the bridge: off, basic or strict (default\n"
+  "                     strict; see 'plugbox doctor')\n"
+  "  --sandbox-report   then print each sandbox layer's state on stderr\n"
   "  -h, --help         show this help\n"
   "\n"
   "Exit status: 0 on success; see 'plugbox --help' for the others.\n";
@@ -40,6 +45,8 @@ enum
   OPT_TIMEOUT,
   OPT_BRIDGE,
   OPT_LOG,
+  OPT_SANDBOX,
+  OPT_SANDBOX_REPORT,
 };
 
 static const pb_args_option_t options[] = {
@@ -49,6 +56,8 @@ static const pb_args_option_t options[] = {
   { "--timeout-ms", 1, OPT_TIMEOUT },
   { "--bridge", 1, OPT_BRIDGE },
   { "--log", 0, OPT_LOG },
+  { "--sandbox", 1, OPT_SANDBOX },
+  { "--sandbox-report", 0, OPT_SANDBOX_REPORT },
   { NULL, 0, 0 },
 };
 
@@ -64,7 +73,23 @@ typedef struct
   int json;
   int log;
   pb_open_opts_t open;
+  int sandbox_report;
 } info_args_t;
+
+static int
+parse_profile(const pb_args_t* args, int* out)
+{
+  static const char* const names[] = { "off", "basic", "strict" };
+  for (int i = 0; i < 3; ++i) {
+    if (!strcmp(args->value, names[i])) {
+      *out = i; /* PB_SANDBOX_OFF .. PB_SANDBOX_STRICT */
+      return 0;
+    }
+  }
+  pb_args_error(
+    args, "--sandbox wants off, basic or strict, not '%s'", args->value);
+  return -1;
+}
 
 /* Returns 0, or -1 after reporting a bad value. */
 static int
@@ -83,6 +108,11 @@ apply_option(const pb_args_t* args, int id, info_args_t* o)
       return pb_args_u32(args, 1, MAX_TIMEOUT_MS, &o->open.load_timeout_ms);
     case OPT_BRIDGE:
       o->open.bridge_path = args->value;
+      return 0;
+    case OPT_SANDBOX:
+      return parse_profile(args, &o->open.sandbox);
+    case OPT_SANDBOX_REPORT:
+      o->sandbox_report = 1;
       return 0;
     default: /* OPT_LOG */
       o->log = 1;
@@ -165,6 +195,22 @@ print_log(pb_plugin_t* plugin, uint32_t capacity_bytes)
   free(buf);
 }
 
+static void
+print_sandbox_report(pb_plugin_t* plugin)
+{
+  char buf[4096];
+  const pb_status_t st = pb_plugin_sandbox_report(plugin, buf, sizeof buf);
+  if (st) {
+    pb_cli_error("--sandbox-report", pb_strerror(st));
+    return;
+  }
+  pb_text_t err;
+  pb_text_init(&err, stderr);
+  pb_text_printf(&err, "--- sandbox ---\n");
+  pb_text_write_safe(&err, buf, strlen(buf), PB_TEXT_KEEP_LINES);
+  pb_text_printf(&err, "--- end of sandbox ---\n");
+}
+
 static int
 report(const char* path, pb_status_t status, const char* detail)
 {
@@ -182,6 +228,8 @@ describe_plugin(pb_plugin_t* plugin, const info_args_t* o)
   int written = print_description(info, o->json);
   if (o->log)
     print_log(plugin, o->open.log_capacity_bytes);
+  if (o->sandbox_report)
+    print_sandbox_report(plugin);
   if (written == 0)
     return PB_CLI_EXIT_OK;
   /* A write error is reported once, when stdout is closed. */
@@ -193,8 +241,10 @@ describe_plugin(pb_plugin_t* plugin, const info_args_t* o)
 int
 pb_cli_info_main(int argc, char** argv)
 {
-  info_args_t o = { NULL, 0, 0, { 0 } };
+  info_args_t o = { NULL, 0, 0, { 0 }, 0 };
   pb_open_opts_init(&o.open);
+  /* People probe plugins they do not trust: strict unless told. */
+  o.open.sandbox = PB_SANDBOX_STRICT;
   int code = parse_args(argc, argv, &o);
   if (code >= 0)
     return code;

@@ -2,8 +2,10 @@
  * of them share (exit codes, one-line errors, checked output). */
 #include "main.h"
 
+#include "doctor.h"
 #include "info.h"
 #include "text.h"
+#include "process.h"
 
 #include <errno.h>
 #include <string.h>
@@ -29,6 +31,14 @@ static const command_t commands[] = {
     "load a plugin and print what it declares",
     pb_cli_info_help,
     pb_cli_info_main },
+  { "process",
+    "render an audio file through a plugin",
+    pb_cli_process_help,
+    pb_cli_process_main },
+  { "doctor",
+    "say which sandbox layers this machine supports",
+    pb_cli_doctor_help,
+    pb_cli_doctor_main },
   { "help", "show the help of a command", help_help, run_help },
 };
 

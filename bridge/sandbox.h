@@ -1,0 +1,101 @@
+/* The bridge's sandbox: layers applied to the bridge process before the
+ * plugin is loaded, each reported as applied or unavailable (with the
+ * reason), never a reason to stop running.
+ *
+ * pb_sandbox_apply() must run first thing in main(), while the process has
+ * one thread: unshare(CLONE_NEWUSER) fails with EINVAL once threads exist,
+ * and libuv and plugins start threads.  One file per mechanism:
+ * sandbox_process.c (fds, environment, uid, parent death, no_new_privs),
+ * sandbox_rlimit.c, sandbox_ns.c, sandbox_landlock.c, sandbox_seccomp.c.
+ * All [main-thread]. */
+#ifndef PB_BRIDGE_SANDBOX_H
+#define PB_BRIDGE_SANDBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PB_SANDBOX_MAX_PATHS 32
+#define PB_SANDBOX_REPORT_CAP 4096
+#define PB_SANDBOX_DEFAULT_MEMORY (4ull << 30) /* RLIMIT_AS, bytes */
+#define PB_SANDBOX_NOBODY 65534                /* uid and gid root drops to */
+
+/* What the host asked for (the bridge's command line). */
+typedef struct pb_sandbox_config
+{
+  int profile;                 /* PB_SANDBOX_OFF, _BASIC or _STRICT */
+  const char* plugin_path;     /* the only plugin OPEN may load; or NULL */
+  const char* scratch_dir;     /* the one writable folder, HOME; or NULL */
+  uint64_t memory_limit_bytes; /* RLIMIT_AS; 0: PB_SANDBOX_DEFAULT_MEMORY */
+  const char* read_paths[PB_SANDBOX_MAX_PATHS]; /* extra read-only paths */
+  size_t n_read_paths;
+  int keep_fd_max; /* fds 0..keep_fd_max stay open, the others close */
+  pid_t parent;    /* the host, for parent-death checks */
+} pb_sandbox_config_t;
+
+/* The report: one line per layer, "name: applied[ (detail)]",
+ * "name: unavailable: reason" or "name: off". */
+typedef struct pb_sandbox_report
+{
+  char text[PB_SANDBOX_REPORT_CAP];
+  size_t len;
+} pb_sandbox_report_t;
+
+/** Append a line for `layer`: applied when `err` is 0, else unavailable
+ *  with strerror(-err) and the detail `fmt` (may be NULL). */
+void pb_sandbox_note(pb_sandbox_report_t* r,
+                     const char* layer,
+                     int err,
+                     const char* fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
+
+/** Append "layer: off". */
+void pb_sandbox_note_off(pb_sandbox_report_t* r, const char* layer);
+
+/** Name of profile `profile` ("off", "basic", "strict"). */
+const char* pb_sandbox_profile_name(int profile);
+
+/** Profile from its name; -1 if unknown. */
+int pb_sandbox_profile_parse(const char* name);
+
+/** Apply the layers of cfg->profile in order.  Returns 0, or -ESRCH when
+ *  the host is gone (the only fatal case).  The report is kept for
+ *  pb_sandbox_report().  `cfg` must outlive the process's use of it. */
+int pb_sandbox_apply(const pb_sandbox_config_t* cfg);
+
+/** The report of the last pb_sandbox_apply() ("" before).  Static. */
+const char* pb_sandbox_report(void);
+
+/** Whether OPEN may load `path`: under strict only the plugin named on the
+ *  command line (the one Landlock admits).  Returns 0 or -EPERM with a
+ *  line in `err`. */
+int pb_sandbox_check_open(const char* path, char* err, size_t err_size);
+
+/** Probe every layer in throwaway children and write the report of what
+ *  this machine supports to `r` (for `plugbox doctor`).  Returns 0. */
+int pb_sandbox_probe(pb_sandbox_report_t* r);
+
+/* Layers (one file each).  Each returns 0 or -errno and notes itself. */
+int pb_sandbox_close_fds(const pb_sandbox_config_t* cfg,
+                         pb_sandbox_report_t* r);
+int pb_sandbox_clean_env(const pb_sandbox_config_t* cfg,
+                         pb_sandbox_report_t* r);
+int pb_sandbox_drop_uid(pb_sandbox_report_t* r);
+int pb_sandbox_parent_death(const pb_sandbox_config_t* cfg,
+                            pb_sandbox_report_t* r);
+int pb_sandbox_no_new_privs(pb_sandbox_report_t* r);
+int pb_sandbox_rlimits(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r);
+int pb_sandbox_rlimit_nproc(pb_sandbox_report_t* r);
+int pb_sandbox_namespaces(pb_sandbox_report_t* r);
+int pb_sandbox_landlock(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r);
+int pb_sandbox_seccomp(pb_sandbox_report_t* r);
+/** The first seccomp filter (sandbox_seccomp_allow.c): loads it, without a
+ *  report line (pb_sandbox_seccomp() writes one for both). */
+int pb_sandbox_seccomp_allow(void);
+
+/** Run `fn(arg)` in a forked child and return its result: 0, -errno the
+ *  child returned, or -ECHILD if it died.  For probes of irreversible
+ *  calls.  Single-threaded processes only. */
+int pb_sandbox_in_child(int (*fn)(void* arg), void* arg);
+
+#endif /* PB_BRIDGE_SANDBOX_H */

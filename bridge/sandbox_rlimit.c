@@ -1,0 +1,86 @@
+/* Sandbox layer: resource limits.  Address space (unless built with
+ * AddressSanitizer, which reserves terabytes of shadow memory and cannot
+ * start under RLIMIT_AS), open files, file size and core dumps; the
+ * process count only inside a user namespace (pb_sandbox_rlimit_nproc),
+ * where it counts the bridge's own processes rather than all of the
+ * user's, and the host's processes of the same user keep running. */
+#include "bridge/sandbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PB_HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PB_HAVE_ASAN 1
+#endif
+#endif
+#ifndef PB_HAVE_ASAN
+#define PB_HAVE_ASAN 0
+#endif
+
+#define NOFILE_LIMIT 1024u
+#define FSIZE_LIMIT (1ull << 30)
+#define NPROC_LIMIT 512u
+
+/* Lower (never raise) both limits of `resource` to `value`. */
+static int
+lower(int resource, rlim_t value)
+{
+  struct rlimit lim;
+
+  if (getrlimit(resource, &lim) < 0)
+    return -errno;
+  if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < value)
+    value = lim.rlim_max;
+  lim.rlim_cur = value;
+  lim.rlim_max = value;
+  return setrlimit(resource, &lim) < 0 ? -errno : 0;
+}
+
+static int
+limit_memory(const pb_sandbox_config_t* cfg, char* what, size_t cap)
+{
+  const uint64_t bytes = cfg->memory_limit_bytes ? cfg->memory_limit_bytes
+                                                 : PB_SANDBOX_DEFAULT_MEMORY;
+  if (PB_HAVE_ASAN) {
+    (void)snprintf(what, cap, "no AS limit: AddressSanitizer build");
+    return 0;
+  }
+  (void)snprintf(what, cap, "AS %llu MiB", (unsigned long long)(bytes >> 20));
+  return lower(RLIMIT_AS, (rlim_t)bytes);
+}
+
+int
+pb_sandbox_rlimits(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r)
+{
+  char what[64];
+  int err = limit_memory(cfg, what, sizeof what);
+
+  if (!err)
+    err = lower(RLIMIT_NOFILE, NOFILE_LIMIT);
+  if (!err)
+    err = lower(RLIMIT_FSIZE, (rlim_t)FSIZE_LIMIT);
+  if (!err)
+    err = lower(RLIMIT_CORE, 0);
+  pb_sandbox_note(r,
+                  "rlimit",
+                  err,
+                  "%s, NOFILE %u, FSIZE %llu MiB, CORE 0",
+                  what,
+                  NOFILE_LIMIT,
+                  (unsigned long long)(FSIZE_LIMIT >> 20));
+  return err;
+}
+
+int
+pb_sandbox_rlimit_nproc(pb_sandbox_report_t* r)
+{
+  const int err = lower(RLIMIT_NPROC, NPROC_LIMIT);
+
+  pb_sandbox_note(r, "nproc", err, "%u", NPROC_LIMIT);
+  return err;
+}

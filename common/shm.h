@@ -1,0 +1,194 @@
+/* The shared-memory block of one plugin instance: the audio path between
+ * pb_plugin_process() in the host and the bridge's audio thread.
+ *
+ * The block lives in a sealed memfd the host creates before it spawns the
+ * bridge (which inherits it as fd 4).  Its layout uses fixed-width types
+ * only, so a 64-bit host and a 32-bit bridge agree byte for byte; every
+ * offset and size is pinned below.  Both sides map the block once and keep
+ * their own copy of its geometry: what is read back from the shared header
+ * is never used to compute an address.
+ *
+ * The doorbells are two futex words.  The host writes a request, stores a
+ * new `request_seq` and wakes the bridge; the bridge processes, writes the
+ * reply, stores the same number into `done_seq` and wakes the host. */
+#ifndef PB_COMMON_SHM_H
+#define PB_COMMON_SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PB_SHM_MAGIC 0x4d534250u /* "PBSM" little-endian */
+#define PB_SHM_LAYOUT_VERSION 1u
+#define PB_SHM_FD 4             /* the fd the bridge inherits the block on */
+#define PB_SHM_MAX_CHANNELS 32u /* per direction, fixed at spawn */
+#define PB_SHM_SAMPLE_BYTES 8u  /* room for 64-bit samples */
+#define PB_SHM_PARAM_MAX 512u   /* = PB_PARAM_CHANGES_MAX */
+#define PB_SHM_MIDI_MAX 512u    /* = PB_MIDI_MAX_EVENTS */
+#define PB_SHM_SYSEX_MAX 512u   /* = PB_SYSEX_MAX_BYTES, per event */
+#define PB_SHM_SYSEX_AREA 8192u /* sysex bytes per block and direction */
+#define PB_SHM_MAX_BYTES (1u << 30) /* refuse larger blocks */
+
+enum
+{
+  PB_SHM_PRECISION_FLOAT = 0,  /* processReplacing */
+  PB_SHM_PRECISION_DOUBLE = 1, /* processDoubleReplacing */
+};
+
+struct pb_shm_header /* shared with i386 bridges: fixed widths only */
+{
+  uint32_t magic;          /* PB_SHM_MAGIC */
+  uint16_t layout_version; /* PB_SHM_LAYOUT_VERSION; bump on any change */
+  uint16_t header_size;    /* sizeof(struct pb_shm_header) */
+  uint64_t total_size;     /* bytes of the whole block */
+  uint32_t max_frames;     /* frames per channel buffer */
+  uint32_t n_in_channels;  /* input channel buffers */
+  uint32_t n_out_channels; /* output channel buffers */
+  uint32_t sample_bytes;   /* PB_SHM_SAMPLE_BYTES */
+  uint32_t request_seq;    /* futex word, host -> bridge */
+  uint32_t done_seq;       /* futex word, bridge -> host */
+  uint32_t audio_offset;   /* where the input buffers start */
+  uint32_t reserved[5];
+};
+_Static_assert(sizeof(struct pb_shm_header) == 64, "shared layout is ABI");
+_Static_assert(offsetof(struct pb_shm_header, total_size) == 8, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, request_seq) == 32, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, done_seq) == 36, "ABI");
+
+struct pb_shm_transport
+{
+  uint32_t flags; /* PB_TRANSPORT_* */
+  int32_t time_sig_num;
+  int32_t time_sig_den;
+  uint32_t reserved;
+  double tempo_bpm;
+  double sample_pos;
+  double ppq_pos;
+  double bar_start_ppq;
+  double loop_start_ppq;
+  double loop_end_ppq;
+};
+_Static_assert(sizeof(struct pb_shm_transport) == 64, "shared layout is ABI");
+_Static_assert(offsetof(struct pb_shm_transport, tempo_bpm) == 16, "ABI");
+
+struct pb_shm_param_change
+{
+  uint32_t frame; /* offset in the block */
+  int32_t index;
+  float value; /* normalized */
+};
+_Static_assert(sizeof(struct pb_shm_param_change) == 12, "ABI");
+
+struct pb_shm_midi_event
+{
+  uint32_t frame;        /* offset in the block */
+  uint32_t size;         /* 1..3: short message; more: sysex */
+  uint8_t data[4];       /* the short message */
+  uint32_t sysex_offset; /* into the direction's sysex area */
+};
+_Static_assert(sizeof(struct pb_shm_midi_event) == 16, "ABI");
+_Static_assert(offsetof(struct pb_shm_midi_event, sysex_offset) == 12, "ABI");
+
+struct pb_shm_request
+{
+  uint32_t n_frames;  /* 1..max_frames */
+  uint32_t precision; /* PB_SHM_PRECISION_* */
+  uint32_t n_param_changes;
+  uint32_t n_midi;
+  uint32_t sysex_bytes; /* used of `sysex` */
+  uint32_t reserved[3];
+  struct pb_shm_transport transport;
+  struct pb_shm_param_change params[PB_SHM_PARAM_MAX]; /* by frame */
+  struct pb_shm_midi_event midi[PB_SHM_MIDI_MAX];      /* by frame */
+  uint8_t sysex[PB_SHM_SYSEX_AREA];
+};
+_Static_assert(offsetof(struct pb_shm_request, transport) == 32, "ABI");
+_Static_assert(offsetof(struct pb_shm_request, params) == 96, "ABI");
+_Static_assert(offsetof(struct pb_shm_request, midi) == 6240, "ABI");
+_Static_assert(offsetof(struct pb_shm_request, sysex) == 14432, "ABI");
+_Static_assert(sizeof(struct pb_shm_request) == 22624, "ABI");
+
+struct pb_shm_reply
+{
+  int32_t status; /* pb_status_t of the block */
+  uint32_t n_midi;
+  uint32_t sysex_bytes;
+  uint32_t n_automation; /* automation events the plugin raised */
+  struct pb_shm_midi_event midi[PB_SHM_MIDI_MAX];
+  uint8_t sysex[PB_SHM_SYSEX_AREA];
+};
+_Static_assert(offsetof(struct pb_shm_reply, midi) == 16, "ABI");
+_Static_assert(sizeof(struct pb_shm_reply) == 16400, "ABI");
+
+/* Everything before the audio buffers. */
+struct pb_shm_block
+{
+  struct pb_shm_header header;
+  struct pb_shm_request request;
+  struct pb_shm_reply reply;
+};
+_Static_assert(offsetof(struct pb_shm_block, request) == 64, "ABI");
+_Static_assert(offsetof(struct pb_shm_block, reply) == 22688, "ABI");
+_Static_assert(sizeof(struct pb_shm_block) == 39088, "ABI");
+
+/** Where the audio buffers start: the block rounded up to 64 bytes. */
+#define PB_SHM_AUDIO_OFFSET 39104u
+_Static_assert(PB_SHM_AUDIO_OFFSET % 64 == 0 &&
+                 PB_SHM_AUDIO_OFFSET >= sizeof(struct pb_shm_block),
+               "ABI");
+
+/** One side's mapping, with its own copy of the geometry.  Caller storage. */
+typedef struct pb_shm
+{
+  int fd;
+  struct pb_shm_block* block; /* the mapping, or NULL */
+  uint8_t* base;
+  size_t size_bytes;
+  uint32_t max_frames;
+  uint32_t n_in_channels;
+  uint32_t n_out_channels;
+  int dead; /* host side: the bridge died (atomic) */
+} pb_shm_t;
+
+/** Bytes of a block for this geometry, or 0 if over PB_SHM_MAX_BYTES. */
+size_t pb_shm_size(uint32_t max_frames, uint32_t n_in, uint32_t n_out);
+
+/** Host side: create, size, seal (shrink, grow, seal) and map a block.
+ *  The fd is close-on-exec.  Returns 0 or -errno (-E2BIG: too large). */
+int pb_shm_create(pb_shm_t* shm,
+                  uint32_t max_frames,
+                  uint32_t n_in,
+                  uint32_t n_out);
+
+/** Bridge side: map the block on `fd` after checking its size, seals and
+ *  header.  Takes `fd` (closed on failure too).  Returns 0 or -errno. */
+int pb_shm_map(pb_shm_t* shm, int fd);
+
+/** Unmap and close; accepts a zeroed or closed shm (fd -1). */
+void pb_shm_close(pb_shm_t* shm);
+
+/** Zero `shm` with no fd. */
+void pb_shm_init(pb_shm_t* shm);
+
+/** Channel `ch` of the inputs (`out` 0) or outputs (`out` 1), from the
+ *  own geometry; NULL if out of range. */
+void* pb_shm_channel(const pb_shm_t* shm, int out, uint32_t ch);
+
+/** Atomic access to a futex word of the block. */
+uint32_t pb_shm_load(const uint32_t* word);
+void pb_shm_store(uint32_t* word, uint32_t value);
+
+/** Wait while `*word == expected`, at most `timeout_ns` (0: no limit).
+ *  Returns 0 (woken, or the value differs), -ETIMEDOUT, or -EINTR. */
+int pb_shm_futex_wait(uint32_t* word, uint32_t expected, uint64_t timeout_ns);
+
+/** Wake every waiter on `word`. */
+void pb_shm_futex_wake(uint32_t* word);
+
+/** Host side, any thread: record that the bridge died and wake a waiter
+ *  on `done_seq`. */
+void pb_shm_mark_dead(pb_shm_t* shm);
+
+/** Whether pb_shm_mark_dead() ran. */
+int pb_shm_is_dead(const pb_shm_t* shm);
+
+#endif /* PB_COMMON_SHM_H */

@@ -1,0 +1,430 @@
+/* The host side of the audio path.
+ *
+ * pb_plugin_process() copies the caller's block into the shared memory,
+ * rings the bridge's doorbell (request_seq + futex wake) and waits for
+ * done_seq to reach the same number: a short spin first, since a small
+ * block often comes back within microseconds, then FUTEX_WAIT bounded by
+ * the process deadline.  Nothing on that path allocates, locks or makes a
+ * system call other than the futex (clock_gettime is answered by the
+ * vDSO).  What the bridge wrote back is read once into locals and checked:
+ * counts are clamped and every address comes from the host's own copy of
+ * the geometry. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "audio.h"
+
+#include "common/clock.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+enum
+{
+  SPIN_NS = 30000,              /* busy-wait before sleeping */
+  DEFAULT_TIMEOUT_US = 1000000, /* per process call */
+  CHECK_EVERY = 64,             /* spin iterations between clock reads */
+};
+
+/* ------------------------------------------------------------ set-up */
+
+int
+pb_audio_init(pb_plugin_t* p, uint32_t max_frames)
+{
+  atomic_store(&p->process_timeout_us, DEFAULT_TIMEOUT_US);
+  atomic_store(&p->block_frames, max_frames);
+  const int err = pb_shm_create(
+    &p->shm, max_frames, PB_SHM_MAX_CHANNELS, PB_SHM_MAX_CHANNELS);
+  return err == -E2BIG ? 0 : err;
+}
+
+void
+pb_audio_attach(pb_plugin_t* p)
+{
+  const pb_info_t* info = &p->info;
+  p->n_in = info->n_inputs > 0 ? (uint32_t)info->n_inputs : 0u;
+  p->n_out = info->n_outputs > 0 ? (uint32_t)info->n_outputs : 0u;
+  p->audio_ok = p->shm.block && p->n_in <= p->shm.n_in_channels &&
+                p->n_out <= p->shm.n_out_channels;
+}
+
+void
+pb_audio_fini(pb_plugin_t* p)
+{
+  pb_shm_close(&p->shm);
+}
+
+/* ------------------------------------------------------------ checks */
+
+static int
+params_valid(const pb_plugin_t* p, const pb_process_t* b)
+{
+  if (b->n_param_changes > PB_PARAM_CHANGES_MAX ||
+      (b->n_param_changes && !b->param_changes))
+    return 0;
+  uint32_t last = 0;
+  for (uint32_t i = 0; i < b->n_param_changes; ++i) {
+    const pb_param_change_t* c = &b->param_changes[i];
+    if (c->frame >= b->n_frames || c->frame < last || c->index < 0 ||
+        c->index >= p->info.n_params || !isfinite(c->value))
+      return 0;
+    last = c->frame;
+  }
+  return 1;
+}
+
+static int
+midi_valid(const pb_process_t* b)
+{
+  if (b->n_midi_in > PB_MIDI_MAX_EVENTS || (b->n_midi_in && !b->midi_in))
+    return 0;
+  uint32_t last = 0;
+  size_t sysex = 0;
+  for (uint32_t i = 0; i < b->n_midi_in; ++i) {
+    const pb_midi_event_t* e = &b->midi_in[i];
+    if (e->frame >= b->n_frames || e->frame < last || e->size == 0 ||
+        e->size > PB_SYSEX_MAX_BYTES || (e->size > 3 && !e->sysex))
+      return 0;
+    if (e->size > 3)
+      sysex += e->size;
+    last = e->frame;
+  }
+  return sysex <= PB_SHM_SYSEX_AREA;
+}
+
+static pb_status_t
+check_block(pb_plugin_t* p, const pb_process_t* b, int dbl)
+{
+  const void* in = dbl ? (const void*)b->inputs64 : (const void*)b->inputs;
+  const void* out = dbl ? (const void*)b->outputs64 : (const void*)b->outputs;
+  if (!p->audio_ok)
+    return PB_ERR_UNSUPPORTED;
+  if (!(p->info.flags & (dbl ? PB_FLAG_DOUBLE_REPLACING : PB_FLAG_REPLACING)))
+    return PB_ERR_UNSUPPORTED;
+  if (b->n_frames == 0 || b->n_frames > atomic_load(&p->block_frames) ||
+      b->n_frames > p->shm.max_frames || (b->n_inputs && !in) ||
+      (b->n_outputs && !out))
+    return PB_ERR_INVALID;
+  if (!atomic_load(&p->active) || !atomic_load(&p->processing))
+    return PB_ERR_INVALID;
+  if (!params_valid(p, b) || !midi_valid(b))
+    return PB_ERR_INVALID;
+  return PB_OK;
+}
+
+/* ------------------------------------------------------------ request */
+
+static void
+copy_inputs(pb_plugin_t* p, const pb_process_t* b, int dbl)
+{
+  const size_t bytes = (size_t)b->n_frames * (dbl ? 8u : 4u);
+  for (uint32_t ch = 0; ch < p->n_in; ++ch) {
+    void* dst = pb_shm_channel(&p->shm, 0, ch);
+    const void* src = NULL;
+    if (ch < b->n_inputs)
+      src = dbl ? (const void*)b->inputs64[ch] : (const void*)b->inputs[ch];
+    if (src)
+      memcpy(dst, src, bytes);
+    else
+      memset(dst, 0, bytes);
+  }
+}
+
+static void
+write_transport(struct pb_shm_transport* t, const pb_transport_t* in)
+{
+  static const pb_transport_t stopped = { 0, 120.0, 4, 4, 0, 0, 0, 0, 0 };
+  const pb_transport_t* s = in ? in : &stopped;
+  t->flags = s->flags;
+  t->time_sig_num = s->time_sig_num;
+  t->time_sig_den = s->time_sig_den;
+  t->tempo_bpm = s->tempo_bpm;
+  t->sample_pos = s->sample_pos;
+  t->ppq_pos = s->ppq_pos;
+  t->bar_start_ppq = s->bar_start_ppq;
+  t->loop_start_ppq = s->loop_start_ppq;
+  t->loop_end_ppq = s->loop_end_ppq;
+}
+
+static void
+write_midi(struct pb_shm_request* r, const pb_process_t* b)
+{
+  uint32_t used = 0;
+  for (uint32_t i = 0; i < b->n_midi_in; ++i) {
+    const pb_midi_event_t* e = &b->midi_in[i];
+    struct pb_shm_midi_event* m = &r->midi[i];
+    m->frame = e->frame;
+    m->size = e->size;
+    memcpy(m->data, e->data, sizeof(m->data));
+    m->sysex_offset = used;
+    if (e->size > 3) {
+      memcpy(r->sysex + used, e->sysex, e->size);
+      used += e->size;
+    }
+  }
+  r->n_midi = b->n_midi_in;
+  r->sysex_bytes = used;
+}
+
+static void
+write_request(pb_plugin_t* p, const pb_process_t* b, int dbl)
+{
+  struct pb_shm_request* r = &p->shm.block->request;
+  copy_inputs(p, b, dbl);
+  r->n_frames = b->n_frames;
+  r->precision = dbl ? PB_SHM_PRECISION_DOUBLE : PB_SHM_PRECISION_FLOAT;
+  write_transport(&r->transport, b->transport);
+  for (uint32_t i = 0; i < b->n_param_changes; ++i) {
+    r->params[i].frame = b->param_changes[i].frame;
+    r->params[i].index = b->param_changes[i].index;
+    r->params[i].value = b->param_changes[i].value;
+  }
+  r->n_param_changes = b->n_param_changes;
+  write_midi(r, b);
+}
+
+/* ------------------------------------------------------------ waiting */
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/* Spin briefly; returns 1 once done_seq reached `seq`. */
+static int
+spin(uint32_t* done, uint32_t seq, uint64_t until_ns)
+{
+  for (unsigned i = 1;; ++i) {
+    if (pb_shm_load(done) == seq)
+      return 1;
+    cpu_relax();
+    if (i % CHECK_EVERY == 0 && pb_clock_now_ns() >= until_ns)
+      return 0;
+  }
+}
+
+static pb_status_t
+ring_and_wait(pb_plugin_t* p)
+{
+  struct pb_shm_header* h = &p->shm.block->header;
+  const uint32_t seq = p->audio_seq + 1u;
+  const uint64_t start = pb_clock_now_ns();
+  const uint64_t deadline =
+    start + (uint64_t)atomic_load(&p->process_timeout_us) * 1000u;
+  p->audio_seq = seq;
+  pb_shm_store(&h->request_seq, seq);
+  pb_shm_futex_wake(&h->request_seq);
+  if (spin(&h->done_seq, seq, start + SPIN_NS))
+    return PB_OK;
+  for (;;) {
+    const uint32_t now_seq = pb_shm_load(&h->done_seq);
+    if (now_seq == seq)
+      return PB_OK;
+    if (pb_shm_is_dead(&p->shm))
+      return PB_ERR_CRASHED;
+    const uint64_t now = pb_clock_now_ns();
+    if (now >= deadline) {
+      p->audio_late = 1;
+      return PB_ERR_TIMEOUT;
+    }
+    (void)pb_shm_futex_wait(&h->done_seq, now_seq, deadline - now);
+  }
+}
+
+/* A late bridge may still be working on the last block; it must finish
+ * that one before it gets another, else both sides would write the same
+ * buffers at once. */
+static int
+still_late(pb_plugin_t* p)
+{
+  if (!p->audio_late)
+    return 0;
+  if (pb_shm_load(&p->shm.block->header.done_seq) != p->audio_seq)
+    return 1;
+  p->audio_late = 0;
+  return 0;
+}
+
+/* ------------------------------------------------------------ reply */
+
+static void
+silence(pb_process_t* b, int dbl)
+{
+  const size_t bytes = (size_t)b->n_frames * (dbl ? 8u : 4u);
+  for (uint32_t ch = 0; ch < b->n_outputs; ++ch) {
+    void* dst = dbl ? (void*)b->outputs64[ch] : (void*)b->outputs[ch];
+    if (dst)
+      memset(dst, 0, bytes);
+  }
+}
+
+static void
+copy_outputs(pb_plugin_t* p, pb_process_t* b, int dbl)
+{
+  const size_t bytes = (size_t)b->n_frames * (dbl ? 8u : 4u);
+  for (uint32_t ch = 0; ch < b->n_outputs; ++ch) {
+    void* dst = dbl ? (void*)b->outputs64[ch] : (void*)b->outputs[ch];
+    if (!dst)
+      continue;
+    if (ch < p->n_out)
+      memcpy(dst, pb_shm_channel(&p->shm, 1, ch), bytes);
+    else
+      memset(dst, 0, bytes);
+  }
+}
+
+/* One event out, read once from shared memory and checked; 0 if bad. */
+static int
+take_midi_out(pb_plugin_t* p,
+              const struct pb_shm_midi_event* src,
+              uint32_t n_frames,
+              pb_midi_event_t* dst)
+{
+  struct pb_shm_midi_event e;
+  memcpy(&e, src, sizeof(e));
+  if (e.size == 0 || e.size > PB_SYSEX_MAX_BYTES || e.frame >= n_frames)
+    return 0;
+  dst->frame = e.frame;
+  dst->size = e.size;
+  memcpy(dst->data, e.data, sizeof(dst->data));
+  dst->sysex = NULL;
+  if (e.size <= 3)
+    return 1;
+  if (e.sysex_offset > PB_SHM_SYSEX_AREA - e.size)
+    return 0;
+  memcpy(p->sysex_out + e.sysex_offset,
+         p->shm.block->reply.sysex + e.sysex_offset,
+         e.size);
+  dst->sysex = p->sysex_out + e.sysex_offset;
+  return 1;
+}
+
+static void
+read_midi_out(pb_plugin_t* p, pb_process_t* b)
+{
+  const struct pb_shm_reply* r = &p->shm.block->reply;
+  uint32_t n = __atomic_load_n(&r->n_midi, __ATOMIC_RELAXED);
+  if (n > PB_SHM_MIDI_MAX)
+    n = PB_SHM_MIDI_MAX;
+  if (!b->midi_out)
+    return;
+  for (uint32_t i = 0; i < n && b->n_midi_out < b->midi_out_capacity; ++i)
+    b->n_midi_out += (uint32_t)take_midi_out(
+      p, &r->midi[i], b->n_frames, &b->midi_out[b->n_midi_out]);
+}
+
+static pb_status_t
+reply_status(const pb_plugin_t* p)
+{
+  const int32_t st =
+    __atomic_load_n(&p->shm.block->reply.status, __ATOMIC_RELAXED);
+  if (st == PB_OK || st == PB_ERR_INVALID || st == PB_ERR_UNSUPPORTED)
+    return (pb_status_t)st;
+  return PB_ERR_PROTOCOL;
+}
+
+/* ------------------------------------------------------------ API */
+
+static pb_status_t
+process(pb_plugin_t* p, pb_process_t* b, int dbl)
+{
+  if (!p || !b)
+    return PB_ERR_INVALID;
+  b->n_midi_out = 0;
+  pb_status_t st = check_block(p, b, dbl);
+  if (st)
+    return st;
+  if (pb_shm_is_dead(&p->shm))
+    st = PB_ERR_CRASHED;
+  else if (still_late(p))
+    st = PB_ERR_TIMEOUT;
+  if (!st) {
+    write_request(p, b, dbl);
+    st = ring_and_wait(p);
+  }
+  if (!st)
+    st = reply_status(p);
+  if (st) {
+    silence(b, dbl);
+    return st;
+  }
+  copy_outputs(p, b, dbl);
+  read_midi_out(p, b);
+  return PB_OK;
+}
+
+pb_status_t
+pb_plugin_process(pb_plugin_t* plugin, pb_process_t* block)
+{
+  return process(plugin, block, 0);
+}
+
+pb_status_t
+pb_plugin_process_double(pb_plugin_t* plugin, pb_process_t* block)
+{
+  return process(plugin, block, 1);
+}
+
+pb_status_t
+pb_plugin_set_process_timeout_us(pb_plugin_t* plugin, uint32_t timeout_us)
+{
+  if (!plugin || timeout_us == 0)
+    return PB_ERR_INVALID;
+  atomic_store(&plugin->process_timeout_us, timeout_us);
+  return PB_OK;
+}
+
+/* ------------------------------------------------------------ events */
+
+static pb_plugin_event_kind_t
+event_kind(uint32_t msg_kind)
+{
+  switch (msg_kind) {
+    case PB_MSG_EV_AUTOMATE:
+      return PB_EVENT_AUTOMATE;
+    case PB_MSG_EV_BEGIN_EDIT:
+      return PB_EVENT_BEGIN_EDIT;
+    case PB_MSG_EV_END_EDIT:
+      return PB_EVENT_END_EDIT;
+    case PB_MSG_EV_IO_CHANGED:
+      return PB_EVENT_IO_CHANGED;
+    default:
+      return PB_EVENT_LATENCY;
+  }
+}
+
+pb_status_t
+pb_plugin_poll_event(pb_plugin_t* plugin, pb_plugin_event_t* out)
+{
+  if (!plugin || !out)
+    return PB_ERR_INVALID;
+  pb_event_t ev;
+  if (!pb_conn_poll_event(&plugin->conn, &ev))
+    return PB_ERR_RANGE;
+  memset(out, 0, sizeof(*out));
+  out->kind = event_kind(ev.kind);
+  out->index = (int32_t)ev.index;
+  out->value = ev.value;
+  if (ev.kind == PB_MSG_EV_IO_CHANGED) {
+    out->n_inputs = ev.a;
+    out->n_outputs = ev.b;
+    out->latency = ev.c;
+  } else if (ev.kind == PB_MSG_EV_LATENCY) {
+    out->latency = ev.a;
+  }
+  return PB_OK;
+}
+
+int32_t
+pb_plugin_latency(const pb_plugin_t* plugin)
+{
+  if (!plugin)
+    return 0;
+  pb_plugin_t* p = (pb_plugin_t*)(uintptr_t)plugin;
+  int32_t latency = 0;
+  return pb_conn_latency(&p->conn, &latency) ? latency
+                                             : plugin->info.initial_delay;
+}

@@ -1,0 +1,284 @@
+/* plugbox doctor: which sandbox layers this machine supports.  The bridge
+ * knows how to apply them, so it is asked: `plugbox-bridge --probe` applies
+ * the strict profile in a throwaway child and prints one line per layer,
+ * "name: applied (detail)" or "name: unavailable: reason (detail)".
+ *
+ * posix_spawn file actions and readlink are POSIX 2008. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "doctor.h"
+
+#include "args.h"
+#include "json.h"
+#include "main.h"
+#include "text.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef PB_BRIDGE_INSTALL_DIR
+#define PB_BRIDGE_INSTALL_DIR "/usr/local/libexec/plugbox"
+#endif
+
+#define REPORT_CAP 8192
+
+extern char** environ;
+
+const char pb_cli_doctor_help[] =
+  "Usage: plugbox doctor [OPTIONS]\n"
+  "\n"
+  "Say which sandbox layers this machine supports: each is applied in a\n"
+  "throwaway process, as the strict profile would, and reported as\n"
+  "applied or unavailable with the reason.  A missing layer never stops\n"
+  "a plugin from loading; it only leaves that hole open.\n"
+  "\n"
+  "Options:\n"
+  "  --json         print one JSON object instead of the listing\n"
+  "  --bridge PATH  bridge executable to ask (default: $PLUGBOX_BRIDGE,\n"
+  "                 then the one installed with plugbox)\n"
+  "  -h, --help     show this help\n"
+  "\n"
+  "Exit status: 0 when every layer is available, 1 when some are not,\n"
+  "7 when the bridge cannot be run.\n";
+
+enum
+{
+  OPT_JSON,
+  OPT_BRIDGE,
+};
+
+static const pb_args_option_t options[] = {
+  { "--json", 0, OPT_JSON },
+  { "--bridge", 1, OPT_BRIDGE },
+  { NULL, 0, 0 },
+};
+
+typedef struct
+{
+  int json;
+  const char* bridge;
+} doctor_args_t;
+
+/* ------------------------------------------------------------- bridge */
+
+static int
+fits(int written, size_t cap)
+{
+  return written >= 0 && (size_t)written < cap;
+}
+
+/* Next to this executable (the build tree and a relocated install), in
+ * ../libexec/plugbox from it, then where plugbox was installed. */
+static int
+find_bridge(const char* chosen, char* out, size_t cap)
+{
+  const char* env = getenv("PLUGBOX_BRIDGE");
+  if (chosen || (env && env[0])) {
+    (void)snprintf(out, cap, "%s", chosen ? chosen : env);
+    return access(out, X_OK) == 0 ? 0 : -errno;
+  }
+  char dir[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+  if (n > 0) {
+    dir[n] = '\0';
+    char* slash = strrchr(dir, '/');
+    if (slash)
+      *slash = '\0';
+    if (fits(snprintf(out, cap, "%s/plugbox-bridge", dir), cap) &&
+        access(out, X_OK) == 0)
+      return 0;
+    if (fits(snprintf(out, cap, "%s/../libexec/plugbox/plugbox-bridge", dir),
+             cap) &&
+        access(out, X_OK) == 0)
+      return 0;
+  }
+  (void)snprintf(out, cap, "%s/plugbox-bridge", PB_BRIDGE_INSTALL_DIR);
+  return access(out, X_OK) == 0 ? 0 : -errno;
+}
+
+static void
+read_all(int fd, char* buf, size_t cap)
+{
+  size_t len = 0;
+  ssize_t n = 0;
+  while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) != 0) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      break;
+    len += (size_t)n;
+  }
+  buf[len] = '\0';
+}
+
+/* Run `bridge --probe` and collect what it prints.  Returns 0 or -errno. */
+static int
+probe(const char* bridge, char* report, size_t cap)
+{
+  int fds[2];
+  pid_t pid = 0;
+  int status = 0;
+  posix_spawn_file_actions_t fa;
+  char* argv[] = { (char*)(uintptr_t)bridge,
+                   (char*)(uintptr_t) "--probe",
+                   NULL };
+  if (pipe(fds) < 0)
+    return -errno;
+  int err = posix_spawn_file_actions_init(&fa);
+  if (!err)
+    err = posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+  if (!err)
+    err = posix_spawn_file_actions_addclose(&fa, fds[0]);
+  if (!err)
+    err = posix_spawn(&pid, bridge, &fa, NULL, argv, environ);
+  (void)posix_spawn_file_actions_destroy(&fa);
+  (void)close(fds[1]);
+  if (!err)
+    read_all(fds[0], report, cap);
+  (void)close(fds[0]);
+  if (err)
+    return -err;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -errno;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPROTO;
+}
+
+/* ------------------------------------------------------------- output */
+
+/* Split "name: state[: reason][ (detail)]" in place. */
+typedef struct
+{
+  const char* name;
+  const char* state; /* "applied", "unavailable", "off", or the profile */
+  const char* rest;  /* what follows, possibly "" */
+} line_t;
+
+static int
+split(char* text, line_t* out)
+{
+  char* colon = strstr(text, ": ");
+  if (!colon)
+    return -1;
+  *colon = '\0';
+  char* state = colon + 2;
+  char* more = state + strcspn(state, ":(");
+  out->name = text;
+  out->state = state;
+  out->rest = "";
+  if (*more) {
+    out->rest = more + (*more == ':' ? 2 : 0);
+    while (more > state && more[-1] == ' ')
+      --more;
+    *more = '\0';
+  }
+  return 0;
+}
+
+static int
+print_text(char* report, int* missing)
+{
+  pb_text_t out;
+  pb_text_init(&out, stdout);
+  for (char* line = strtok(report, "\n"); line; line = strtok(NULL, "\n")) {
+    line_t l;
+    if (split(line, &l))
+      continue;
+    *missing += !strcmp(l.state, "unavailable");
+    pb_text_printf(&out, "%-13s %s%s", l.name, l.state, l.rest[0] ? " " : "");
+    pb_text_puts_safe(&out, l.rest);
+    pb_text_printf(&out, "\n");
+  }
+  return out.failed ? -1 : 0;
+}
+
+static int
+print_json(char* report, int* missing)
+{
+  pb_json_t json;
+  pb_json_init(&json, stdout, 1);
+  pb_json_object_begin(&json);
+  pb_json_key(&json, "layers");
+  pb_json_array_begin(&json);
+  for (char* line = strtok(report, "\n"); line; line = strtok(NULL, "\n")) {
+    line_t l;
+    if (split(line, &l) || !strcmp(l.name, "profile"))
+      continue;
+    *missing += !strcmp(l.state, "unavailable");
+    pb_json_object_begin(&json);
+    pb_json_key(&json, "name");
+    pb_json_string(&json, l.name);
+    pb_json_key(&json, "available");
+    pb_json_bool(&json, !strcmp(l.state, "applied"));
+    pb_json_key(&json, "detail");
+    /* "(detail)" without its parentheses. */
+    const size_t n = strlen(l.rest);
+    if (n >= 2 && l.rest[0] == '(' && l.rest[n - 1] == ')')
+      pb_json_string_n(&json, l.rest + 1, n - 2);
+    else
+      pb_json_string(&json, l.rest);
+    pb_json_object_end(&json);
+  }
+  pb_json_array_end(&json);
+  pb_json_key(&json, "complete");
+  pb_json_bool(&json, *missing == 0);
+  pb_json_object_end(&json);
+  return pb_json_finish(&json) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------- command */
+
+static int
+parse_args(int argc, char** argv, doctor_args_t* o)
+{
+  pb_args_t args;
+  pb_args_init(&args, "doctor", argc, argv);
+  for (;;) {
+    const int id = pb_args_next(&args, options);
+    if (id == PB_ARGS_END)
+      return -1;
+    if (id == PB_ARGS_HELP)
+      return pb_cli_help("doctor");
+    if (id == PB_ARGS_ERROR)
+      return PB_CLI_EXIT_USAGE;
+    if (id == PB_ARGS_OPERAND) {
+      pb_args_error(&args, "takes no operand, not '%s'", args.value);
+      return PB_CLI_EXIT_USAGE;
+    }
+    if (id == OPT_JSON)
+      o->json = 1;
+    else
+      o->bridge = args.value;
+  }
+}
+
+int
+pb_cli_doctor_main(int argc, char** argv)
+{
+  doctor_args_t o = { 0, NULL };
+  char bridge[PATH_MAX];
+  static char report[REPORT_CAP];
+  int code = parse_args(argc, argv, &o);
+  if (code >= 0)
+    return code;
+  int err = find_bridge(o.bridge, bridge, sizeof bridge);
+  if (!err)
+    err = probe(bridge, report, sizeof report);
+  if (err) {
+    pb_cli_error(bridge,
+                 err == -EPROTO ? "the bridge's probe failed" : strerror(-err));
+    return PB_CLI_EXIT_BRIDGE;
+  }
+  int missing = 0;
+  const int failed =
+    o.json ? print_json(report, &missing) : print_text(report, &missing);
+  if (failed)
+    return PB_CLI_EXIT_FAILURE;
+  return missing ? PB_CLI_EXIT_FAILURE : PB_CLI_EXIT_OK;
+}

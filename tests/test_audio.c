@@ -1,0 +1,418 @@
+/* The audio path: test plugins processed through the bridge's shared block
+ * must give exactly what the same plugin gives in this process, and the
+ * process calls must check their arguments and survive a dead bridge. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "host_fixture.h"
+#include "plugbox.h"
+#include "ref_process.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RATE 48000.0f
+#define MAX_BLOCK 512u
+#define N_FRAMES 4800u
+
+/* An open, active, processing plugin. */
+static pb_plugin_t*
+open_running(fixture_t* f, const char* name)
+{
+  const char* path = fx_test_plugin(name);
+  assert_non_null(path);
+  pb_plugin_t* p = NULL;
+  f->opts.max_block_frames = MAX_BLOCK;
+  assert_int_equal(fx_open(f, path, &p), PB_OK);
+  assert_int_equal(pb_plugin_set_active(p, 1), PB_OK);
+  assert_int_equal(pb_plugin_set_processing(p, 1), PB_OK);
+  return p;
+}
+
+typedef struct
+{
+  size_t sample;
+  uint32_t n_in, n_out;
+  void* in[2];
+  void* out[2];
+} io_t;
+
+static void
+io_init(io_t* io, int dbl, uint32_t frames)
+{
+  io->sample = dbl ? sizeof(double) : sizeof(float);
+  io->n_in = io->n_out = 2;
+  for (int c = 0; c < 2; ++c) {
+    io->in[c] = calloc(frames, io->sample);
+    io->out[c] = calloc(frames, io->sample);
+    assert_true(io->in[c] && io->out[c]);
+  }
+}
+
+static void
+io_fini(io_t* io)
+{
+  for (int c = 0; c < 2; ++c) {
+    free(io->in[c]);
+    free(io->out[c]);
+  }
+}
+
+static void
+fill(io_t* io, int dbl, uint32_t at, uint32_t n)
+{
+  for (uint32_t c = 0; c < io->n_in; ++c)
+    for (uint32_t i = 0; i < n; ++i) {
+      const double s = pb_ref_signal(c, at + i, RATE);
+      if (dbl)
+        ((double*)io->in[c])[i] = s;
+      else
+        ((float*)io->in[c])[i] = (float)s;
+    }
+}
+
+static void
+block_of(pb_process_t* b, io_t* io, int dbl, uint32_t n)
+{
+  memset(b, 0, sizeof(*b));
+  b->n_frames = n;
+  b->n_inputs = io->n_in;
+  b->n_outputs = io->n_out;
+  if (dbl) {
+    b->inputs64 = (const double* const*)io->in;
+    b->outputs64 = (double* const*)io->out;
+  } else {
+    b->inputs = (const float* const*)io->in;
+    b->outputs = (float* const*)io->out;
+  }
+}
+
+static pb_status_t
+run(pb_plugin_t* p, pb_process_t* b, int dbl)
+{
+  return dbl ? pb_plugin_process_double(p, b) : pb_plugin_process(p, b);
+}
+
+/* The whole test signal through the bridge in blocks of `block`; the
+ * outputs planar in `all`. */
+static void
+bridged(pb_plugin_t* p, int dbl, uint32_t block, uint8_t* all)
+{
+  io_t io;
+  io_init(&io, dbl, block);
+  for (uint32_t at = 0; at < N_FRAMES; at += block) {
+    const uint32_t n = N_FRAMES - at < block ? N_FRAMES - at : block;
+    pb_process_t b;
+    fill(&io, dbl, at, n);
+    block_of(&b, &io, dbl, n);
+    assert_int_equal(run(p, &b, dbl), PB_OK);
+    for (uint32_t c = 0; c < 2; ++c)
+      memcpy(all + ((size_t)c * N_FRAMES + at) * io.sample,
+             io.out[c],
+             n * io.sample);
+  }
+  io_fini(&io);
+}
+
+static void
+compare_gain(fixture_t* f, int dbl, uint32_t block)
+{
+  const size_t sample = dbl ? sizeof(double) : sizeof(float);
+  uint8_t* want = calloc(2u * N_FRAMES, sample);
+  uint8_t* got = calloc(2u * N_FRAMES, sample);
+  assert_true(want && got);
+  pb_ref_job_t job = { fx_test_plugin("pb_test_gain"),
+                       RATE,
+                       (int32_t)MAX_BLOCK,
+                       block,
+                       N_FRAMES,
+                       dbl };
+  pb_ref_result_t r;
+  assert_true(pb_ref_process(&job, want, 2u * N_FRAMES, &r));
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  bridged(p, dbl, block, got);
+  pb_plugin_close(p);
+  assert_memory_equal(want, got, 2u * N_FRAMES * sample);
+  /* And it is not trivially equal: unity gain passes the signal. */
+  assert_true(dbl ? ((double*)got)[100] != 0.0 : ((float*)got)[100] != 0.0f);
+  free(want);
+  free(got);
+}
+
+static void
+gain_float_is_bit_identical_to_in_process(void** state)
+{
+  static const uint32_t sizes[] = { 1, 64, 333, MAX_BLOCK };
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); ++i)
+    compare_gain((fixture_t*)*state, 0, sizes[i]);
+}
+
+static void
+gain_double_is_bit_identical_to_in_process(void** state)
+{
+  static const uint32_t sizes[] = { 1, 100, MAX_BLOCK };
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); ++i)
+    compare_gain((fixture_t*)*state, 1, sizes[i]);
+}
+
+static void
+bad_blocks_are_invalid(void** state)
+{
+  pb_plugin_t* p = open_running((fixture_t*)*state, "pb_test_gain");
+  io_t io;
+  io_init(&io, 0, MAX_BLOCK + 1);
+  pb_process_t b;
+  block_of(&b, &io, 0, MAX_BLOCK + 1);
+  assert_int_equal(pb_plugin_process(p, &b), PB_ERR_INVALID);
+  block_of(&b, &io, 0, 0);
+  assert_int_equal(pb_plugin_process(p, &b), PB_ERR_INVALID);
+  block_of(&b, &io, 0, 16);
+  b.inputs = NULL;
+  assert_int_equal(pb_plugin_process(p, &b), PB_ERR_INVALID);
+  const pb_param_change_t late = { 16, 0, 0.5f };
+  block_of(&b, &io, 0, 16);
+  b.param_changes = &late;
+  b.n_param_changes = 1;
+  assert_int_equal(pb_plugin_process(p, &b), PB_ERR_INVALID);
+  const pb_param_change_t bad_index = { 0, 99, 0.5f };
+  b.param_changes = &bad_index;
+  assert_int_equal(pb_plugin_process(p, &b), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_process(NULL, &b), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_process(p, NULL), PB_ERR_INVALID);
+  /* Still working afterwards. */
+  block_of(&b, &io, 0, MAX_BLOCK);
+  assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
+static void
+process_needs_an_active_processing_plugin(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  pb_plugin_t* p = NULL;
+  assert_int_equal(fx_open(f, fx_test_plugin("pb_test_gain"), &p), PB_OK);
+  io_t io;
+  io_init(&io, 0, 64);
+  pb_process_t b;
+  block_of(&b, &io, 0, 64);
+  assert_int_equal(pb_plugin_process(p, &b), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_set_active(p, 1), PB_OK);
+  assert_int_equal(pb_plugin_process(p, &b), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_set_processing(p, 1), PB_OK);
+  assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
+static float
+out_at(const io_t* io, uint32_t c, uint32_t i)
+{
+  return ((const float*)io->out[c])[i];
+}
+
+static float
+in_at(const io_t* io, uint32_t c, uint32_t i)
+{
+  return ((const float*)io->in[c])[i];
+}
+
+static void
+timed_param_changes_apply_at_their_frame(void** state)
+{
+  pb_plugin_t* p = open_running((fixture_t*)*state, "pb_test_gain");
+  io_t io;
+  io_init(&io, 0, 256);
+  fill(&io, 0, 1000, 256);
+  pb_process_t b;
+  block_of(&b, &io, 0, 256);
+  /* Gain 0.25 is half the amplitude from frame 0, then 0.5 (unity) from
+   * frame 100. */
+  const pb_param_change_t changes[] = { { 0, 0, 0.25f }, { 100, 0, 0.5f } };
+  b.param_changes = changes;
+  b.n_param_changes = 2;
+  assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  for (uint32_t i = 0; i < 256; ++i) {
+    const float want =
+      i < 100 ? (float)((double)in_at(&io, 0, i) * 0.5) : in_at(&io, 0, i);
+    assert_true(out_at(&io, 0, i) == want);
+  }
+  float value = 0.0f;
+  assert_int_equal(pb_plugin_param_get(p, 0, &value, NULL, 0), PB_OK);
+  assert_true(value == 0.5f);
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
+static double
+energy(const io_t* io, uint32_t n)
+{
+  double e = 0.0;
+  for (uint32_t i = 0; i < n; ++i)
+    e += fabs((double)out_at(io, 0, i));
+  return e;
+}
+
+static void
+synth_plays_midi_notes_and_sends_them_back(void** state)
+{
+  pb_plugin_t* p = open_running((fixture_t*)*state, "pb_test_synth");
+  io_t io;
+  io_init(&io, 0, 512);
+  pb_process_t b;
+  block_of(&b, &io, 0, 512);
+  b.n_inputs = 0;
+  assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  assert_true(energy(&io, 512) == 0.0);
+  const pb_midi_event_t note = { 10, 3, { 0x90, 69, 100, 0 }, NULL };
+  pb_midi_event_t out[8];
+  b.midi_in = &note;
+  b.n_midi_in = 1;
+  b.midi_out = out;
+  b.midi_out_capacity = 8;
+  assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  assert_true(energy(&io, 512) > 1.0);
+  assert_int_equal(b.n_midi_out, 1);
+  assert_int_equal(out[0].size, 3);
+  assert_int_equal(out[0].data[0], 0x90);
+  assert_int_equal(out[0].data[1], 69);
+  /* No double processing in this plugin. */
+  assert_int_equal(pb_plugin_process_double(p, &b), PB_ERR_UNSUPPORTED);
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
+static void
+dead_bridge_is_crashed_at_once(void** state)
+{
+  pb_plugin_t* p = open_running((fixture_t*)*state, "pb_test_gain");
+  assert_int_equal(pb_plugin_set_process_timeout_us(p, 5000000), PB_OK);
+  io_t io;
+  io_init(&io, 0, 64);
+  fill(&io, 0, 0, 64);
+  pb_process_t b;
+  block_of(&b, &io, 0, 64);
+  assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  assert_int_equal(kill(pb_plugin_pid(p), SIGKILL), 0);
+  const double t0 = fx_now_ms();
+  pb_status_t st = PB_OK;
+  for (int i = 0; i < 1000 && st == PB_OK; ++i)
+    st = pb_plugin_process(p, &b);
+  assert_int_equal(st, PB_ERR_CRASHED);
+  assert_true(fx_now_ms() - t0 < 2000.0);
+  assert_true(out_at(&io, 0, 10) == 0.0f); /* silenced */
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
+/* 1 if every thread of `pid` is stopped (state 'T'). */
+static int
+all_stopped(int pid)
+{
+  char path[64];
+  (void)snprintf(path, sizeof(path), "/proc/%d/task", pid);
+  DIR* dir = opendir(path);
+  if (!dir)
+    return 0;
+  int stopped = 1;
+  const struct dirent* e = NULL;
+  while ((e = readdir(dir)) && stopped) {
+    char stat_path[400];
+    char buf[512];
+    if (e->d_name[0] == '.')
+      continue;
+    (void)snprintf(stat_path, sizeof(stat_path), "%s/%s/stat", path, e->d_name);
+    FILE* file = fopen(stat_path, "re");
+    if (!file)
+      continue;
+    const size_t n = fread(buf, 1, sizeof(buf) - 1, file);
+    (void)fclose(file);
+    buf[n] = '\0';
+    const char* paren = strrchr(buf, ')');
+    stopped = paren && paren[1] && paren[2] == 'T';
+  }
+  closedir(dir);
+  return stopped;
+}
+
+static void
+stop_bridge(pb_plugin_t* p)
+{
+  const int pid = pb_plugin_pid(p);
+  assert_int_equal(kill(pid, SIGSTOP), 0);
+  for (int i = 0; i < 400 && !all_stopped(pid); ++i)
+    fx_sleep_ms(5);
+  assert_true(all_stopped(pid));
+}
+
+static void
+stopped_bridge_times_out_with_silence(void** state)
+{
+  pb_plugin_t* p = open_running((fixture_t*)*state, "pb_test_gain");
+  assert_int_equal(pb_plugin_set_process_timeout_us(p, 20000), PB_OK);
+  assert_int_equal(pb_plugin_set_process_timeout_us(p, 0), PB_ERR_INVALID);
+  io_t io;
+  io_init(&io, 0, 64);
+  fill(&io, 0, 0, 64);
+  pb_process_t b;
+  block_of(&b, &io, 0, 64);
+  stop_bridge(p);
+  assert_int_equal(pb_plugin_process(p, &b), PB_ERR_TIMEOUT);
+  assert_true(out_at(&io, 0, 10) == 0.0f);
+  /* Late: the next call does not wait again. */
+  const double t0 = fx_now_ms();
+  assert_int_equal(pb_plugin_process(p, &b), PB_ERR_TIMEOUT);
+  assert_true(fx_now_ms() - t0 < 15.0);
+  assert_int_equal(kill(pb_plugin_pid(p), SIGCONT), 0);
+  /* Once it caught up, blocks flow again. */
+  pb_status_t st = PB_ERR_TIMEOUT;
+  for (int i = 0; i < 200 && st != PB_OK; ++i) {
+    fx_sleep_ms(5);
+    fill(&io, 0, 0, 64);
+    st = pb_plugin_process(p, &b);
+  }
+  assert_int_equal(st, PB_OK);
+  assert_true(out_at(&io, 0, 10) == in_at(&io, 0, 10));
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
+static void
+events_and_latency_are_reported(void** state)
+{
+  pb_plugin_t* p = open_running((fixture_t*)*state, "pb_test_gain");
+  pb_plugin_event_t ev;
+  assert_int_equal(pb_plugin_poll_event(p, &ev), PB_ERR_RANGE);
+  assert_int_equal(pb_plugin_poll_event(NULL, &ev), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_latency(p), pb_plugin_info(p)->initial_delay);
+  assert_int_equal(pb_plugin_latency(NULL), 0);
+  pb_plugin_close(p);
+  if (!fx_test_plugin("pb_test_delay"))
+    return;
+  p = open_running((fixture_t*)*state, "pb_test_delay");
+  assert_int_equal(pb_plugin_latency(p), 100);
+  assert_int_equal(pb_plugin_poll_event(p, &ev), PB_ERR_RANGE);
+  pb_plugin_close(p);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+    T(gain_float_is_bit_identical_to_in_process),
+    T(gain_double_is_bit_identical_to_in_process),
+    T(bad_blocks_are_invalid),
+    T(process_needs_an_active_processing_plugin),
+    T(timed_param_changes_apply_at_their_frame),
+    T(synth_plays_midi_notes_and_sends_them_back),
+    T(dead_bridge_is_crashed_at_once),
+    T(stopped_bridge_times_out_with_silence),
+    T(events_and_latency_are_reported),
+#undef T
+  };
+  return cmocka_run_group_tests_name("audio", tests, fx_group_setup, NULL);
+}

@@ -1,0 +1,224 @@
+/* Every installed real plugin (/usr/lib/vst, /usr/lib/lxvst) processes the
+ * same test signal through the bridge and in a forked child of this
+ * process: where the in-process output is identical on two runs, the
+ * bridged output must be bit-identical to it, at 48 kHz in blocks of 512
+ * and of 333 frames. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "plugbox.h"
+#include "ref_list.h"
+#include "ref_process.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define RATE 48000.0f
+#define MAX_BLOCK 512
+#define N_FRAMES 48000u
+#define CHILD_TIMEOUT_MS 30000u
+
+static const char* const real_dirs[] = { "/usr/lib/vst",
+                                         "/usr/lib/lxvst",
+                                         NULL };
+static const uint32_t block_sizes[] = { 512, 333 };
+#define N_SIZES (sizeof(block_sizes) / sizeof(block_sizes[0]))
+
+typedef struct
+{
+  pb_ref_result_t ref[N_SIZES];
+  int deterministic;
+} entry_t;
+
+typedef struct
+{
+  pb_ref_list_t list;
+  entry_t* entries;
+} fixture_t;
+
+static pb_ref_job_t
+job_for(const char* path, uint32_t block)
+{
+  const pb_ref_job_t job = { path, RATE, MAX_BLOCK, block, N_FRAMES, 0 };
+  return job;
+}
+
+/* The references come first, before the library starts its I/O thread:
+ * forking a process that has threads is best avoided. */
+static void
+take_reference(const char* path, entry_t* e)
+{
+  pb_ref_result_t again;
+  for (size_t s = 0; s < N_SIZES; ++s) {
+    const pb_ref_job_t job = job_for(path, block_sizes[s]);
+    (void)pb_ref_process_in_child(&job, CHILD_TIMEOUT_MS, &e->ref[s]);
+  }
+  const pb_ref_job_t job = job_for(path, block_sizes[0]);
+  e->deterministic = e->ref[0].ok &&
+                     pb_ref_process_in_child(&job, CHILD_TIMEOUT_MS, &again) &&
+                     again.hash == e->ref[0].hash;
+}
+
+static int
+setup(void** state)
+{
+  fixture_t* f = calloc(1, sizeof(*f));
+  if (!f || pb_ref_list_init(&f->list, real_dirs) != 0)
+    return -1;
+  f->entries = calloc(f->list.n_paths + 1, sizeof(entry_t));
+  if (!f->entries)
+    return -1;
+  for (size_t i = 0; i < f->list.n_paths; ++i)
+    take_reference(f->list.paths[i], &f->entries[i]);
+  *state = f;
+  return 0;
+}
+
+static int
+teardown(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  pb_ref_list_fini(&f->list);
+  free(f->entries);
+  free(f);
+  return 0;
+}
+
+/* The signal through an open, running plugin; returns the hash of the
+ * planar outputs, or 0 on a failed call. */
+static uint64_t
+hash_bridged(pb_plugin_t* p, uint32_t block, uint32_t n_in, uint32_t n_out)
+{
+  float* in[PB_REF_MAX_CHANNELS];
+  float* out[PB_REF_MAX_CHANNELS];
+  float* all = calloc((size_t)n_out * N_FRAMES + 1u, sizeof(float));
+  for (uint32_t c = 0; c < PB_REF_MAX_CHANNELS; ++c) {
+    in[c] = calloc(block, sizeof(float));
+    out[c] = calloc(block, sizeof(float));
+  }
+  uint64_t hash = 0;
+  pb_process_t b;
+  memset(&b, 0, sizeof(b));
+  b.n_inputs = n_in;
+  b.n_outputs = n_out;
+  b.inputs = (const float* const*)in;
+  b.outputs = (float* const*)out;
+  for (uint32_t at = 0; at < N_FRAMES; at += block) {
+    b.n_frames = N_FRAMES - at < block ? N_FRAMES - at : block;
+    for (uint32_t c = 0; c < n_in; ++c)
+      for (uint32_t i = 0; i < b.n_frames; ++i)
+        in[c][i] = (float)pb_ref_signal(c, at + i, RATE);
+    if (pb_plugin_process(p, &b) != PB_OK)
+      goto done;
+    for (uint32_t c = 0; c < n_out; ++c)
+      memcpy(
+        all + (size_t)c * N_FRAMES + at, out[c], b.n_frames * sizeof(float));
+  }
+  hash = pb_ref_hash(
+    all, (size_t)n_out * N_FRAMES * sizeof(float), PB_REF_HASH_SEED);
+done:
+  for (uint32_t c = 0; c < PB_REF_MAX_CHANNELS; ++c) {
+    free(in[c]);
+    free(out[c]);
+  }
+  free(all);
+  return hash;
+}
+
+/* The hash of all-zero outputs: a plugin that stays silent (a synth with
+ * no notes) still counts, but the summary says how many did. */
+static uint64_t
+silence_hash(int32_t n_out)
+{
+  const float zero = 0.0f;
+  uint64_t h = PB_REF_HASH_SEED;
+  for (size_t i = 0; i < (size_t)n_out * N_FRAMES; ++i)
+    h = pb_ref_hash(&zero, sizeof(zero), h);
+  return h;
+}
+
+/* 1 if bridged equals the reference, 0 if not; prints why. */
+static int
+compare_one(pb_host_t* host,
+            const char* path,
+            const pb_ref_result_t* ref,
+            uint32_t block)
+{
+  pb_open_opts_t opts;
+  pb_open_opts_init(&opts);
+  opts.max_block_frames = MAX_BLOCK;
+  pb_plugin_t* p = NULL;
+  if (pb_plugin_open(host, path, &opts, &p) != PB_OK) {
+    print_message(
+      "audio: %s: open failed: %s\n", path, pb_host_last_error(host));
+    return 0;
+  }
+  const pb_info_t* info = pb_plugin_info(p);
+  uint64_t hash = 0;
+  if (info->n_inputs == ref->n_in && info->n_outputs == ref->n_out &&
+      pb_plugin_set_active(p, 1) == PB_OK &&
+      pb_plugin_set_processing(p, 1) == PB_OK)
+    hash = hash_bridged(p, block, (uint32_t)ref->n_in, (uint32_t)ref->n_out);
+  pb_plugin_close(p);
+  if (hash == ref->hash)
+    return 1;
+  print_message(
+    "audio: %s: block %u: bridged output differs\n", path, (unsigned)block);
+  return 0;
+}
+
+static void
+bridged_output_is_bit_identical_to_in_process(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  if (f->list.n_dirs_found == 0)
+    skip();
+  pb_host_t* host = NULL;
+  assert_int_equal(pb_host_new(&host), PB_OK);
+  unsigned compared = 0, identical = 0, nondet = 0, unusable = 0;
+  unsigned silent = 0;
+  for (size_t i = 0; i < f->list.n_paths; ++i) {
+    const entry_t* e = &f->entries[i];
+    if (!e->ref[0].ok) {
+      ++unusable; /* not a plugin, no process function, too many pins */
+      continue;
+    }
+    if (!e->deterministic) {
+      ++nondet;
+      continue;
+    }
+    ++compared;
+    silent += e->ref[0].hash == silence_hash(e->ref[0].n_out);
+    int same = 1;
+    for (size_t s = 0; s < N_SIZES; ++s)
+      same &= e->ref[s].ok &&
+              compare_one(host, f->list.paths[i], &e->ref[s], block_sizes[s]);
+    identical += (unsigned)same;
+  }
+  pb_host_free(host);
+  print_message("audio: %u plugins compared, %u bit-identical, %u "
+                "nondeterministic skipped (%u not processable, %u of the "
+                "compared silent)\n",
+                compared,
+                identical,
+                nondet,
+                unusable,
+                silent);
+  assert_true(compared > 0);
+  assert_int_equal(identical, compared);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(bridged_output_is_bit_identical_to_in_process),
+  };
+  return cmocka_run_group_tests_name("audio_real", tests, setup, teardown);
+}

@@ -1,0 +1,510 @@
+/* The bridge's sandbox through libplugbox: the hostile test plugin tries
+ * every forbidden action under each profile and says what happened in its
+ * product string; real plugins must describe themselves identically
+ * confined or not; the report names every layer.
+ *
+ * Under `off` the same actions must succeed, which proves these tests can
+ * fail.  A few depend on the machine rather than the sandbox (reading
+ * /etc/shadow needs root, raising a hard limit needs CAP_SYS_RESOURCE, a
+ * 20000-file hard limit caps the file count): those are checked under
+ * `off` only where this process itself can do them. */
+#define _XOPEN_SOURCE 700 /* realpath (XSI) */
+
+#include "host_fixture.h"
+
+#include "proto/message.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+#define NOFILE_LIMIT 1024 /* the sandbox's RLIMIT_NOFILE */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
+/* Actions every strict bridge must deny, whatever the machine. */
+static const char* const forbidden[] = {
+  "tcp",
+  "udp",
+  "unix",
+  "exec",
+  "fork",
+  "ptrace",
+  "kill_host",
+  "kill_group",
+  "write_tmp",
+  "write_home",
+  "write_plugin_dir",
+  "read_shadow",
+  "list_root",
+  "read_host_proc",
+  "raise_nofile",
+  "unlisted_syscall",
+};
+
+/* Layers the report must name, each applied or unavailable. */
+static const char* const layers[] = {
+  "fds",   "env",   "rlimit",    "uid",          "userns",   "netns",
+  "ipcns", "nproc", "pdeathsig", "no_new_privs", "landlock", "seccomp",
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --------------------------------------------------------------- helpers */
+
+static pb_plugin_t*
+open_ok(fixture_t* f, const char* path)
+{
+  pb_plugin_t* p = NULL;
+  const pb_status_t st = fx_open(f, path, &p);
+  if (st != PB_OK)
+    print_error("open %s: %s: %s\n",
+                path,
+                pb_status_name(st),
+                pb_host_last_error(f->host));
+  assert_int_equal(st, PB_OK);
+  return p;
+}
+
+/* The outcome of `action` in the hostile plugin's product string, copied
+ * into `out` ("allowed", "denied:EPERM", "1012"). */
+static void
+outcome(const char* product, const char* action, char* out, size_t cap)
+{
+  char key[64];
+  (void)snprintf(key, sizeof key, " %s=", action);
+  char padded[600];
+  (void)snprintf(padded, sizeof padded, " %s", product);
+  const char* at = strstr(padded, key);
+  if (!at)
+    print_error("no %s in \"%s\"\n", action, product);
+  assert_non_null(at);
+  at += strlen(key);
+  const size_t n = strcspn(at, " ");
+  assert_true(n < cap);
+  memcpy(out, at, n);
+  out[n] = '\0';
+}
+
+static int
+is_denied(const char* product, const char* action)
+{
+  char what[64];
+  outcome(product, action, what, sizeof what);
+  return !strncmp(what, "denied:", 7);
+}
+
+static int
+is_allowed(const char* product, const char* action)
+{
+  char what[64];
+  outcome(product, action, what, sizeof what);
+  if (strcmp(what, "allowed"))
+    print_error("%s: %s\n", action, what);
+  return !strcmp(what, "allowed");
+}
+
+static long
+files_opened(const char* product)
+{
+  char what[64];
+  outcome(product, "files", what, sizeof what);
+  return strtol(what, NULL, 10);
+}
+
+/* Open the hostile plugin under `profile` and copy its product string. */
+static void
+run_hostile(fixture_t* f, int profile, char* product, size_t cap)
+{
+  const char* path = fx_test_plugin("pb_test_hostile");
+  FX_NEED(path);
+  f->opts.sandbox = profile;
+  pb_plugin_t* p = open_ok(f, path);
+  (void)snprintf(product, cap, "%s", pb_plugin_info(p)->product);
+  pb_plugin_close(p);
+}
+
+/* ----------------------------------------------------------------- tests */
+
+static void
+strict_denies_every_hostile_action(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  char product[600];
+  run_hostile(f, PB_SANDBOX_STRICT, product, sizeof product);
+  for (size_t i = 0; i < N_OF(forbidden); ++i) {
+    if (!is_denied(product, forbidden[i]))
+      print_error("strict let %s through: %s\n", forbidden[i], product);
+    assert_true(is_denied(product, forbidden[i]));
+  }
+  assert_true(files_opened(product) < NOFILE_LIMIT);
+  if (!SANITIZED)
+    assert_true(is_denied(product, "memory"));
+  /* The host is unharmed: still here, and its files untouched. */
+  assert_int_equal(kill(getpid(), 0), 0);
+}
+
+static void
+off_allows_what_the_machine_allows(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  char product[600];
+  char dir[512];
+  run_hostile(f, PB_SANDBOX_OFF, product, sizeof product);
+  static const char* const always[] = {
+    "tcp",
+    "udp",
+    "unix",
+    "exec",
+    "fork",
+    "kill_host",
+    "kill_group",
+    "write_tmp",
+    "read_host_proc",
+    "unlisted_syscall",
+  };
+  for (size_t i = 0; i < N_OF(always); ++i)
+    assert_true(is_allowed(product, always[i]));
+  if (access("/etc/shadow", R_OK) == 0)
+    assert_true(is_allowed(product, "read_shadow"));
+  if (access("/root", R_OK | X_OK) == 0)
+    assert_true(is_allowed(product, "list_root"));
+  (void)snprintf(dir, sizeof dir, "%s", fx_test_plugin("pb_test_hostile"));
+  *strrchr(dir, '/') = '\0';
+  if (access(dir, W_OK) == 0)
+    assert_true(is_allowed(product, "write_plugin_dir"));
+  if (!SANITIZED)
+    assert_true(is_allowed(product, "memory"));
+  assert_true(files_opened(product) > NOFILE_LIMIT);
+}
+
+static void
+basic_limits_resources_only(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  char product[600];
+  run_hostile(f, PB_SANDBOX_BASIC, product, sizeof product);
+  assert_true(is_allowed(product, "exec"));
+  assert_true(is_allowed(product, "write_tmp"));
+  assert_true(files_opened(product) < NOFILE_LIMIT);
+  if (!SANITIZED)
+    assert_true(is_denied(product, "memory"));
+}
+
+static void
+report_names_every_layer(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  const char* path = fx_test_plugin("pb_test_gain");
+  FX_NEED(path);
+  char report[4096];
+  char line[96];
+  f->opts.sandbox = PB_SANDBOX_STRICT;
+  pb_plugin_t* p = open_ok(f, path);
+  assert_int_equal(pb_plugin_sandbox_report(p, report, sizeof report), PB_OK);
+  assert_true(fx_contains(report, "profile: strict\n"));
+  for (size_t i = 0; i < N_OF(layers); ++i) {
+    (void)snprintf(line, sizeof line, "\n%s: applied", layers[i]);
+    const int applied = strstr(report, line) != NULL;
+    (void)snprintf(line, sizeof line, "\n%s: unavailable: ", layers[i]);
+    if (!applied && !strstr(report, line))
+      print_error("no line for %s in:\n%s", layers[i], report);
+    assert_true(applied || strstr(report, line));
+  }
+  /* A second call answers from the copy, the same text. */
+  char again[4096];
+  assert_int_equal(pb_plugin_sandbox_report(p, again, sizeof again), PB_OK);
+  assert_string_equal(report, again);
+  assert_int_equal(pb_plugin_sandbox_report(p, again, 0), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_sandbox_report(NULL, again, 8), PB_ERR_INVALID);
+  pb_plugin_close(p);
+}
+
+static void
+off_report_says_off(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  const char* path = fx_test_plugin("pb_test_gain");
+  FX_NEED(path);
+  char report[4096];
+  f->opts.sandbox = PB_SANDBOX_OFF;
+  pb_plugin_t* p = open_ok(f, path);
+  assert_int_equal(pb_plugin_sandbox_report(p, report, sizeof report), PB_OK);
+  assert_true(fx_contains(report, "profile: off\n"));
+  assert_true(fx_contains(report, "seccomp: off\n"));
+  assert_false(strstr(report, "applied"));
+  pb_plugin_close(p);
+}
+
+/* The writable folder is HOME and the one place the plugin may write. */
+static void
+writable_path_is_home_and_writable(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  char product[600];
+  /* Root's bridge runs as nobody: the folder must let it in. */
+  assert_int_equal(chmod(f->dir, 0777), 0);
+  f->opts.writable_path = f->dir;
+  run_hostile(f, PB_SANDBOX_STRICT, product, sizeof product);
+  assert_true(is_allowed(product, "write_home"));
+  assert_true(is_denied(product, "write_tmp"));
+  assert_true(is_denied(product, "exec"));
+}
+
+static void
+bad_sandbox_options_are_invalid(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  const char* path = fx_test_plugin("pb_test_gain");
+  FX_NEED(path);
+  pb_plugin_t* p = NULL;
+  static const char* const relative[] = { "presets", NULL };
+  f->opts.sandbox = 3;
+  assert_int_equal(fx_open(f, path, &p), PB_ERR_INVALID);
+  f->opts.sandbox = PB_SANDBOX_STRICT;
+  f->opts.writable_path = "scratch";
+  assert_int_equal(fx_open(f, path, &p), PB_ERR_INVALID);
+  assert_true(fx_contains(pb_host_last_error(f->host), "absolute"));
+  f->opts.writable_path = NULL;
+  f->opts.extra_read_paths = relative;
+  assert_int_equal(fx_open(f, path, &p), PB_ERR_INVALID);
+  assert_null(p);
+}
+
+/* -------------------------------------------------------- real plugins */
+
+static void
+assert_same_info(const pb_info_t* a, const pb_info_t* b)
+{
+  assert_string_equal(a->name, b->name);
+  assert_string_equal(a->vendor, b->vendor);
+  assert_string_equal(a->product, b->product);
+  assert_int_equal(a->unique_id, b->unique_id);
+  assert_int_equal(a->n_inputs, b->n_inputs);
+  assert_int_equal(a->n_outputs, b->n_outputs);
+  assert_int_equal(a->n_params, b->n_params);
+  assert_int_equal(a->n_programs, b->n_programs);
+  for (int32_t i = 0; i < a->n_params; ++i) {
+    assert_string_equal(a->params[i].name, b->params[i].name);
+    assert_string_equal(a->params[i].display, b->params[i].display);
+    assert_true(a->params[i].value == b->params[i].value);
+  }
+  for (int32_t i = 0; i < a->n_programs; ++i)
+    assert_string_equal(a->program_names[i], b->program_names[i]);
+}
+
+static void
+real_plugin_same_under_strict_and_off(fixture_t* f, const char* path)
+{
+  FX_NEED(path);
+  f->opts.sandbox = PB_SANDBOX_STRICT;
+  pb_plugin_t* strict = open_ok(f, path);
+  f->opts.sandbox = PB_SANDBOX_OFF;
+  pb_plugin_t* off = open_ok(f, path);
+  assert_same_info(pb_plugin_info(strict), pb_plugin_info(off));
+  pb_plugin_close(strict);
+  pb_plugin_close(off);
+}
+
+static void
+mverb_same_under_strict_and_off(void** state)
+{
+  real_plugin_same_under_strict_and_off((fixture_t*)*state, MVERB);
+}
+
+static void
+lsp_compressor_same_under_strict_and_off(void** state)
+{
+  real_plugin_same_under_strict_and_off(
+    (fixture_t*)*state, "/usr/lib/vst/lsp-plugins/compressor-stereo.so");
+}
+
+static void
+dragonfly_same_under_strict_and_off(void** state)
+{
+  real_plugin_same_under_strict_and_off(
+    (fixture_t*)*state, "/usr/lib/lxvst/DragonflyHallReverb-vst.so");
+}
+
+/* --------------------------------------------------------- the bridge */
+
+/* Read one frame from `fd` (5 s at most) and decode it into `msg`. */
+static void
+read_msg(int fd, uint8_t* buf, size_t cap, pb_msg_t* msg)
+{
+  size_t have = 0;
+  size_t need = PB_FRAME_HEADER_BYTES;
+  while (have < need) {
+    struct pollfd in = { fd, POLLIN, 0 };
+    assert_int_equal(poll(&in, 1, 5000), 1);
+    const ssize_t n = read(fd, buf + have, need - have);
+    assert_true(n > 0);
+    have += (size_t)n;
+    if (have == PB_FRAME_HEADER_BYTES) {
+      need += (size_t)buf[0] | (size_t)buf[1] << 8 | (size_t)buf[2] << 16 |
+              (size_t)buf[3] << 24;
+      assert_true(need <= cap);
+    }
+  }
+  assert_int_equal(pb_msg_decode(buf + PB_FRAME_HEADER_BYTES,
+                                 need - PB_FRAME_HEADER_BYTES,
+                                 msg),
+                   0);
+}
+
+static pid_t
+spawn_strict_bridge(int fd, const char* plugin)
+{
+  char bridge[512];
+  char plugin_arg[512];
+  (void)snprintf(
+    bridge, sizeof bridge, "%s/plugbox-bridge", getenv("PB_BIN_DIR"));
+  (void)snprintf(plugin_arg, sizeof plugin_arg, "%s", plugin);
+  char* argv[] = { bridge,   "--control-fd", "3",        "--sandbox",
+                   "strict", "--plugin",     plugin_arg, NULL };
+  posix_spawn_file_actions_t fa;
+  pid_t pid = 0;
+  assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+  assert_int_equal(posix_spawn_file_actions_adddup2(&fa, fd, 3), 0);
+  assert_int_equal(posix_spawn(&pid, bridge, &fa, NULL, argv, environ), 0);
+  (void)posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+/* Landlock admits the folder of --plugin: another plugin there must not
+ * be loadable by an OPEN naming it. */
+static void
+strict_bridge_opens_only_its_plugin(void** state)
+{
+  (void)state;
+  static uint8_t buf[1 << 16];
+  char gain[512];
+  const char* hostile = fx_test_plugin("pb_test_hostile");
+  FX_NEED(hostile);
+  char hostile_path[512];
+  (void)snprintf(hostile_path, sizeof hostile_path, "%s", hostile);
+  assert_non_null(realpath(fx_test_plugin("pb_test_gain"), gain));
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  const pid_t pid = spawn_strict_bridge(sv[1], gain);
+  (void)close(sv[1]);
+  pb_msg_t msg;
+  read_msg(sv[0], buf, sizeof buf, &msg);
+  assert_int_equal(msg.kind, PB_MSG_HELLO);
+  pb_msg_fini(&msg);
+
+  pb_wr_t w;
+  pb_wr_init(&w);
+  pb_wr_begin(&w, PB_MSG_OPEN, 1);
+  pb_wr_s(&w, hostile_path);
+  pb_wr_f(&w, 48000.0);
+  pb_wr_u(&w, 512);
+  assert_int_equal(pb_wr_end(&w), 0);
+  assert_int_equal(write(sv[0], pb_wr_data(&w), pb_wr_size(&w)),
+                   (ssize_t)pb_wr_size(&w));
+  read_msg(sv[0], buf, sizeof buf, &msg);
+  assert_int_equal(msg.kind, PB_MSG_ERROR);
+  assert_int_equal(msg.args[0].v.i, PB_ERR_ACCESS);
+  assert_true(fx_contains(msg.args[1].v.s.ptr, "admits only"));
+  pb_msg_fini(&msg);
+  pb_wr_fini(&w);
+
+  (void)close(sv[0]); /* the bridge exits when the host goes */
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+}
+
+/* ------------------------------------------------------------------ CLI */
+
+/* Run `plugbox ARGS` (from $PB_BIN_DIR), its stdout into `out`; returns
+ * its exit status. */
+static int
+run_cli(const char* args, char* out, size_t cap)
+{
+  char cmd[1024];
+  const char* bin = getenv("PB_BIN_DIR");
+  (void)snprintf(
+    cmd, sizeof cmd, "%s/plugbox %s 2>/dev/null", bin ? bin : ".", args);
+  FILE* pipe = popen(cmd, "r");
+  assert_non_null(pipe);
+  const size_t n = fread(out, 1, cap - 1, pipe);
+  out[n] = '\0';
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+doctor_lists_every_layer(void** state)
+{
+  static char out[8192];
+  char key[64];
+  (void)state;
+  const int code = run_cli("doctor --json", out, sizeof out);
+  assert_true(code == 0 || code == 1); /* 1: some layer is missing */
+  for (size_t i = 0; i < N_OF(layers); ++i) {
+    (void)snprintf(key, sizeof key, "\"name\": \"%s\"", layers[i]);
+    assert_true(fx_contains(out, key));
+  }
+  assert_true(
+    fx_contains(out, code ? "\"complete\": false" : "\"complete\": true"));
+  assert_int_equal(run_cli("doctor", out, sizeof out), code);
+  assert_true(fx_contains(out, "seccomp"));
+  assert_int_equal(run_cli("doctor extra", out, sizeof out), 2);
+}
+
+static void
+info_takes_a_sandbox_profile(void** state)
+{
+  static char out[8192];
+  char args[700];
+  (void)state;
+  const char* path = fx_test_plugin("pb_test_hostile");
+  FX_NEED(path);
+  (void)snprintf(args, sizeof args, "info %s", path);
+  assert_int_equal(run_cli(args, out, sizeof out), 0);
+  assert_true(fx_contains(out, "exec=denied:EPERM")); /* strict by default */
+  (void)snprintf(args, sizeof args, "info --sandbox off %s", path);
+  assert_int_equal(run_cli(args, out, sizeof out), 0);
+  assert_true(fx_contains(out, "exec=allowed"));
+  (void)snprintf(args, sizeof args, "info --sandbox tight %s", path);
+  assert_int_equal(run_cli(args, out, sizeof out), 2);
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+    T(strict_denies_every_hostile_action),
+    T(off_allows_what_the_machine_allows),
+    T(basic_limits_resources_only),
+    T(report_names_every_layer),
+    T(off_report_says_off),
+    T(writable_path_is_home_and_writable),
+    T(bad_sandbox_options_are_invalid),
+    T(mverb_same_under_strict_and_off),
+    T(lsp_compressor_same_under_strict_and_off),
+    T(dragonfly_same_under_strict_and_off),
+    T(strict_bridge_opens_only_its_plugin),
+    T(doctor_lists_every_layer),
+    T(info_takes_a_sandbox_profile),
+#undef T
+  };
+  return cmocka_run_group_tests_name("sandbox", tests, fx_group_setup, NULL);
+}
