@@ -13,10 +13,18 @@
  *   library     pb_plugin_open(), which also reads the whole description
  *               (every parameter's name, label and display text).
  * With --resident-mib the bench then touches that much memory and measures
- * again: start-up must not grow with the host's size. */
+ * again: start-up must not grow with the host's size.
+ *
+ * i386 plugins run through plugbox-bridge-32 (next to bench_open, or
+ * $PLUGBOX_BRIDGE_32): give the x86_64 and the i386 build of a plugin to
+ * see 64->64 and 64->32 side by side.  A 64-bit process cannot load an
+ * i386 plugin, so their in-process column is n/a.  Each plugin's row ends
+ * with the median bridged pb_plugin_process() call for 512 stereo frames
+ * (the per-block cost, plugin included). */
 #define _GNU_SOURCE
 
 #include "common/clock.h"
+#include "common/elf.h"
 #include "common/vst2_abi.h"
 #include "plugbox.h"
 #include "proto/message.h"
@@ -35,7 +43,12 @@
 
 extern char** environ;
 
-static char bridge_path[PATH_MAX];
+static char bridge64_path[PATH_MAX];
+static char bridge32_path[PATH_MAX];      /* "" when there is none */
+static char* bridge_path = bridge64_path; /* the one the plugin needs */
+
+#define BLOCK_FRAMES 512u
+#define BLOCK_CALLS 2001
 
 static intptr_t
 host_cb(pb_vst_effect_t* e,
@@ -254,40 +267,122 @@ measure(measure_fn fn, pb_host_t* host, const char* path, int runs)
   return med;
 }
 
-static void
-bench_plugin(pb_host_t* host, const char* path, int runs)
+/* Median microseconds of a bridged 512-frame stereo process call, or -1. */
+static double
+block_us(pb_host_t* host, const char* path)
 {
-  const double in = measure(m_inproc, host, path, runs);
+  static float buf[4][BLOCK_FRAMES];
+  const float* in[2] = { buf[0], buf[1] };
+  float* out[2] = { buf[2], buf[3] };
+  uint64_t ns[BLOCK_CALLS];
+  pb_plugin_t* p = NULL;
+  pb_open_opts_t opts;
+  pb_open_opts_init(&opts);
+  opts.bridge_path = bridge_path;
+  if (pb_plugin_open(host, path, &opts, &p) != PB_OK ||
+      pb_plugin_set_active(p, 1) != PB_OK ||
+      pb_plugin_set_processing(p, 1) != PB_OK) {
+    pb_plugin_close(p);
+    return -1;
+  }
+  const pb_info_t* info = pb_plugin_info(p);
+  pb_process_t b;
+  memset(&b, 0, sizeof(b));
+  b.n_frames = BLOCK_FRAMES;
+  b.n_inputs = info->n_inputs < 2 ? (uint32_t)info->n_inputs : 2u;
+  b.n_outputs = info->n_outputs < 2 ? (uint32_t)info->n_outputs : 2u;
+  b.inputs = in;
+  b.outputs = out;
+  int i = 0;
+  for (; i < BLOCK_CALLS; ++i) {
+    const uint64_t t0 = pb_clock_now_ns();
+    if (pb_plugin_process(p, &b) != PB_OK)
+      break;
+    ns[i] = pb_clock_now_ns() - t0;
+  }
+  pb_plugin_close(p);
+  return i == BLOCK_CALLS ? median_ms(ns, BLOCK_CALLS) * 1000.0 : -1;
+}
+
+/* Points bridge_path at the bridge for `path`'s architecture; 0 if there
+ * is one. */
+static int
+choose_bridge(const char* path, const char** arch)
+{
+  pb_elf_info_t elf;
+  const int i386 = pb_elf_probe(path, &elf) == 0 && elf.arch == PB_ARCH_I386;
+  *arch = i386 ? "64->32" : "64->64";
+  bridge_path = i386 ? bridge32_path : bridge64_path;
+  return bridge_path[0] ? 0 : -1;
+}
+
+static void
+bench_plugin(pb_host_t* host, const char* path, int runs, int blocks)
+{
+  const char* arch = NULL;
+  const char* name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  if (choose_bridge(path, &arch) != 0) {
+    printf("%-34s %s: no plugbox-bridge-32, skipped\n", name, arch);
+    return;
+  }
+  const int native = bridge_path == bridge64_path;
+  const double in = native ? measure(m_inproc, host, path, runs) : -1;
   const double br = measure(m_bridge, host, path, runs);
   const double bo = measure(m_bridged, host, path, runs);
   const double li = measure(library_once, host, path, runs);
-  printf("%-48s in-process %7.3f ms | bridge alone %6.3f ms | bridged open "
-         "%7.3f ms (+%.3f ms, %.2fx) | pb_plugin_open+info %7.3f ms\n",
-         strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
-         in,
+  const double bl = blocks ? block_us(host, path) : -1;
+  char in_text[32] = "    n/a";
+  char vs_text[48] = "";
+  if (native) {
+    snprintf(in_text, sizeof(in_text), "%7.3f", in);
+    snprintf(vs_text,
+             sizeof(vs_text),
+             " (+%.3f ms, %.2fx)",
+             bo - in,
+             in > 0 ? bo / in : 0.0);
+  }
+  printf("%-34s %s in-process %s ms | bridge alone %6.3f ms | bridged "
+         "open %7.3f ms%s | pb_plugin_open+info %7.3f ms | block %u: "
+         "%7.1f us\n",
+         name,
+         arch,
+         in_text,
          br,
          bo,
-         bo - in,
-         in > 0 ? bo / in : 0.0,
-         li);
+         vs_text,
+         li,
+         BLOCK_FRAMES,
+         bl);
+}
+
+/* $`env`, else `name` next to this executable, into `out`. */
+static int
+find_one(const char* env_name, const char* name, char* out, size_t cap)
+{
+  const char* env = getenv(env_name);
+  if (env) {
+    snprintf(out, cap, "%s", env);
+    return access(out, X_OK);
+  }
+  const ssize_t n = readlink("/proc/self/exe", out, cap - 32);
+  if (n < 0)
+    return -1;
+  out[n] = '\0';
+  char* slash = strrchr(out, '/');
+  strcpy(slash + 1, name);
+  return access(out, X_OK);
 }
 
 static int
 find_bridge(void)
 {
-  const char* env = getenv("PLUGBOX_BRIDGE");
-  if (env) {
-    snprintf(bridge_path, sizeof(bridge_path), "%s", env);
-    return 0;
-  }
-  const ssize_t n =
-    readlink("/proc/self/exe", bridge_path, sizeof(bridge_path) - 32);
-  if (n < 0)
-    return -1;
-  bridge_path[n] = '\0';
-  char* slash = strrchr(bridge_path, '/');
-  strcpy(slash + 1, "plugbox-bridge");
-  return access(bridge_path, X_OK);
+  if (find_one("PLUGBOX_BRIDGE_32",
+               "plugbox-bridge-32",
+               bridge32_path,
+               sizeof(bridge32_path)) != 0)
+    bridge32_path[0] = '\0';
+  return find_one(
+    "PLUGBOX_BRIDGE", "plugbox-bridge", bridge64_path, sizeof(bridge64_path));
 }
 
 static void
@@ -329,12 +424,15 @@ main(int argc, char** argv)
   pb_host_t* host = NULL;
   if (pb_host_new(&host) != PB_OK)
     return 1;
-  printf("median of %d runs each; bridge %s\n", runs, bridge_path);
+  printf("median of %d runs each; bridges %s, %s\n",
+         runs,
+         bridge64_path,
+         bridge32_path[0] ? bridge32_path : "(no plugbox-bridge-32)");
   for (int pass = 0; pass < (resident_mib ? 2 : 1); ++pass) {
     if (pass == 1)
       touch_memory(resident_mib);
     for (int i = first; i < argc; ++i)
-      bench_plugin(host, argv[i], runs);
+      bench_plugin(host, argv[i], runs, pass == 0);
   }
   pb_host_free(host);
   return 0;

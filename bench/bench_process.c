@@ -1,13 +1,24 @@
-/* Per-block processing cost: a plugin bridged by plugbox (shared block and
- * futex doorbells) against the same plugin run in this process.  Prints
- * median, p99 and p99.9 per call and their ratios; never fails on time.
+/* Per-block processing cost of one plugin, four ways, in one run:
  *
- *   bench_process [--calls N] PLUGIN
+ *   in-process  the plugin loaded in this process (its own time)
+ *   raw futex   a forked child copying inputs to outputs over a memfd,
+ *               woken and answered with FUTEX_WAKE/FUTEX_WAIT only: the
+ *               naive two-process transport, no plugin
+ *   default     plugbox, default options
+ *   hot         plugbox with hot_mode = 1
  *
- * Stereo blocks of 64, 512 and 4096 frames at 48 kHz, each measured
- * back-to-back (the next call as soon as the last returns) and paced (one
- * call per block period, so the bridge's audio thread is asleep on its
- * futex when the call comes, as in a real host). */
+ * at 64, 512 and 4096 stereo frames, back to back (the next call as soon
+ * as the last returns) and paced (one call per block period at 48 kHz, as
+ * a host driven by its audio device).  Then 512-frame back-to-back calls
+ * with the caller pinned to CPU 0 and the other side free (it may take
+ * the other CPU), or confined to CPU 0 too; then offline throughput.
+ * Prints median, p99 and p99.9 per call in microseconds, and the overhead
+ * over in-process (same percentile).  Never fails on time.
+ *
+ *   bench_process [--calls N] [--pin CPU] PLUGIN
+ *
+ * --pin pins the caller to CPU for the first table too (the bridges stay
+ * free to choose). */
 #define _GNU_SOURCE
 
 #include "common/clock.h"
@@ -15,23 +26,51 @@
 #include "plugbox.h"
 
 #include <dlfcn.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RATE 48000.0
 #define MAX_FRAMES 4096u
+#define OFFLINE_SECONDS 60u
+#define OFFLINE_FRAMES 512u
 
 static const uint32_t sizes[] = { 64, 512, 4096 };
 
+/* ------------------------------------------------------------ subjects */
+
+/* The raw ping-pong's shared page: two futex words, then the buffers. */
+struct raw_block
+{
+  uint32_t request_seq;
+  uint32_t done_seq;
+  uint32_t n_frames; /* 0: exit */
+  uint32_t pad[13];
+  float audio[4][MAX_FRAMES]; /* in L, in R, out L, out R */
+};
+
 typedef struct
 {
-  pb_vst_effect_t* fx; /* in process, or NULL */
-  pb_plugin_t* plugin; /* bridged, or NULL */
-  float* in[2];
-  float* out[2];
+  const char* name;
+  pb_vst_effect_t* fx;   /* in process, or NULL */
+  pb_plugin_t* plugin;   /* bridged, or NULL */
+  struct raw_block* raw; /* raw ping-pong, or NULL */
+  pid_t child;           /* of the raw ping-pong */
+  int hot;               /* hot mode while measured */
+  uint32_t raw_seq;
 } subject_t;
+
+static float* ins[2];
+static float* outs[2];
 
 static intptr_t
 host_cb(pb_vst_effect_t* e,
@@ -77,18 +116,126 @@ load_in_process(const char* path)
 }
 
 static int
+open_bridged(pb_host_t* host, const char* path, int hot, pb_plugin_t** out)
+{
+  pb_open_opts_t opts;
+  pb_open_opts_init(&opts);
+  opts.max_block_frames = MAX_FRAMES;
+  opts.hot_mode = hot;
+  if (pb_plugin_open(host, path, &opts, out)) {
+    fprintf(stderr,
+            "bench_process: cannot open %s: %s\n",
+            path,
+            pb_host_last_error(host));
+    return -1;
+  }
+  if (pb_plugin_set_active(*out, 1) || pb_plugin_set_processing(*out, 1))
+    return -1;
+  return 0;
+}
+
+/* ------------------------------------------------------------ raw futex */
+
+static void
+futex_wait(uint32_t* word, uint32_t expected)
+{
+  (void)syscall(SYS_futex, word, FUTEX_WAIT, expected, NULL, NULL, 0);
+}
+
+static void
+futex_wake(uint32_t* word)
+{
+  (void)syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static void
+raw_child(struct raw_block* r)
+{
+  uint32_t seen = 0;
+  for (;;) {
+    uint32_t seq;
+    while ((seq = __atomic_load_n(&r->request_seq, __ATOMIC_ACQUIRE)) == seen)
+      futex_wait(&r->request_seq, seen);
+    seen = seq;
+    const uint32_t n = r->n_frames;
+    if (n == 0 || n > MAX_FRAMES)
+      _exit(0);
+    memcpy(r->audio[2], r->audio[0], n * sizeof(float));
+    memcpy(r->audio[3], r->audio[1], n * sizeof(float));
+    __atomic_store_n(&r->done_seq, seq, __ATOMIC_RELEASE);
+    futex_wake(&r->done_seq);
+  }
+}
+
+static int
+raw_start(subject_t* s)
+{
+  const int fd = memfd_create("bench-raw", MFD_CLOEXEC);
+  if (fd < 0 || ftruncate(fd, sizeof(struct raw_block)) < 0)
+    return -1;
+  s->raw = mmap(
+    NULL, sizeof(struct raw_block), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  (void)close(fd);
+  if (s->raw == MAP_FAILED)
+    return -1;
+  memset(s->raw, 0, sizeof(*s->raw));
+  s->child = fork();
+  if (s->child < 0)
+    return -1;
+  if (s->child == 0)
+    raw_child(s->raw);
+  return 0;
+}
+
+static void
+raw_stop(subject_t* s)
+{
+  if (!s->raw)
+    return;
+  s->raw->n_frames = 0;
+  __atomic_store_n(&s->raw->request_seq, ++s->raw_seq, __ATOMIC_RELEASE);
+  futex_wake(&s->raw->request_seq);
+  (void)waitpid(s->child, NULL, 0);
+  (void)munmap(s->raw, sizeof(*s->raw));
+  s->raw = NULL;
+}
+
+static void
+raw_call(subject_t* s, uint32_t frames)
+{
+  struct raw_block* r = s->raw;
+  memcpy(r->audio[0], ins[0], frames * sizeof(float));
+  memcpy(r->audio[1], ins[1], frames * sizeof(float));
+  r->n_frames = frames;
+  const uint32_t seq = ++s->raw_seq;
+  __atomic_store_n(&r->request_seq, seq, __ATOMIC_RELEASE);
+  futex_wake(&r->request_seq);
+  uint32_t now;
+  while ((now = __atomic_load_n(&r->done_seq, __ATOMIC_ACQUIRE)) != seq)
+    futex_wait(&r->done_seq, now);
+  memcpy(outs[0], r->audio[2], frames * sizeof(float));
+  memcpy(outs[1], r->audio[3], frames * sizeof(float));
+}
+
+/* ------------------------------------------------------------ calls */
+
+static int
 call(subject_t* s, uint32_t frames)
 {
   if (s->fx) {
-    s->fx->process_replacing(s->fx, s->in, s->out, (int32_t)frames);
+    s->fx->process_replacing(s->fx, ins, outs, (int32_t)frames);
+    return 0;
+  }
+  if (s->raw) {
+    raw_call(s, frames);
     return 0;
   }
   pb_process_t b;
   memset(&b, 0, sizeof(b));
   b.n_frames = frames;
   b.n_inputs = b.n_outputs = 2;
-  b.inputs = (const float* const*)s->in;
-  b.outputs = (float* const*)s->out;
+  b.inputs = (const float* const*)ins;
+  b.outputs = (float* const*)outs;
   return pb_plugin_process(s->plugin, &b) == PB_OK ? 0 : -1;
 }
 
@@ -124,16 +271,21 @@ sleep_until(uint64_t ns)
   }
 }
 
-/* Time `n` calls; `paced` waits one block period between starts. */
+/* Time `n` calls after a few unmeasured ones (which let the bridge settle
+ * on its CPU); `paced` waits one block period between starts. */
 static int
 measure(subject_t* s, uint32_t frames, size_t n, int paced, stats_t* out)
 {
+  enum
+  {
+    WARM_UP = 20
+  };
   uint64_t* ns = calloc(n, sizeof(uint64_t));
   if (!ns)
     return -1;
   const uint64_t period = (uint64_t)((double)frames / RATE * 1e9);
   uint64_t next = pb_clock_now_ns();
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n + WARM_UP; ++i) {
     if (paced) {
       next += period;
       sleep_until(next);
@@ -143,96 +295,259 @@ measure(subject_t* s, uint32_t frames, size_t n, int paced, stats_t* out)
       free(ns);
       return -1;
     }
-    ns[i] = pb_clock_now_ns() - t0;
+    if (i >= WARM_UP)
+      ns[i - WARM_UP] = pb_clock_now_ns() - t0;
   }
   *out = stats_of(ns, n);
   free(ns);
   return 0;
 }
 
+/* ------------------------------------------------------------ report */
+
 static void
-report(uint32_t frames, const char* mode, stats_t a, stats_t b)
+header(const char* title)
 {
-  printf("%5u  %-12s  %8.2f %8.2f %8.2f   %8.2f %8.2f %8.2f   x%6.2f "
-         "x%6.2f x%6.2f\n",
+  printf("\n%s (microseconds per call)\n", title);
+  printf("frames  mode     subject      median      p99    p99.9   |  "
+         "overhead: median      p99    p99.9\n");
+}
+
+static void
+row(uint32_t frames, const char* mode, const char* name, stats_t s, stats_t ref)
+{
+  printf("%6u  %-7s  %-10s %8.2f %8.2f %8.2f   |  %16.2f %8.2f %8.2f\n",
          (unsigned)frames,
          mode,
-         a.median_us,
-         a.p99_us,
-         a.p999_us,
-         b.median_us,
-         b.p99_us,
-         b.p999_us,
-         b.median_us / a.median_us,
-         b.p99_us / a.p99_us,
-         b.p999_us / a.p999_us);
+         name,
+         s.median_us,
+         s.p99_us,
+         s.p999_us,
+         s.median_us - ref.median_us,
+         s.p99_us - ref.p99_us,
+         s.p999_us - ref.p999_us);
+}
+
+/* subjects[0] is in-process: the reference of the overheads. */
+/* Hot mode only while its subject is measured: an idle hot bridge spins
+ * for a while and would take a CPU from the others. */
+static int
+measure_subject(subject_t* s,
+                uint32_t frames,
+                size_t n,
+                int paced,
+                stats_t* out)
+{
+  if (s->hot && pb_plugin_set_hot_mode(s->plugin, 1))
+    return -1;
+  const int err = measure(s, frames, n, paced, out);
+  if (s->hot && pb_plugin_set_hot_mode(s->plugin, 0))
+    return -1;
+  return err;
 }
 
 static int
-run_size(subject_t* local, subject_t* bridged, uint32_t frames, size_t calls)
+run_rows(subject_t* subjects,
+         size_t n_subjects,
+         uint32_t frames,
+         int paced,
+         size_t n)
 {
-  static const char* const modes[] = { "back-to-back", "paced" };
-  for (int paced = 0; paced < 2; ++paced) {
-    /* Paced runs last calls × period: fewer calls for long blocks. */
-    const size_t n = paced ? (frames >= 4096 ? calls / 20 : calls / 5) : calls;
-    stats_t a, b;
-    if (measure(local, frames, n, paced, &a) ||
-        measure(bridged, frames, n, paced, &b))
+  static const char* const modes[] = { "b2b", "paced" };
+  stats_t ref;
+  if (measure(&subjects[0], frames, n, paced, &ref))
+    return -1;
+  for (size_t k = 0; k < n_subjects; ++k) {
+    stats_t s = ref;
+    if (k > 0 && measure_subject(&subjects[k], frames, n, paced, &s))
       return -1;
-    report(frames, modes[paced], a, b);
+    row(frames, modes[paced], subjects[k].name, s, ref);
   }
   return 0;
 }
 
 static int
-open_bridged(const char* path, subject_t* s)
+run_sizes(subject_t* subjects, size_t n_subjects, size_t calls, long pin)
 {
-  pb_host_t* host = NULL;
-  pb_open_opts_t opts;
-  pb_open_opts_init(&opts);
-  opts.max_block_frames = MAX_FRAMES;
-  if (pb_host_new(&host) || pb_plugin_open(host, path, &opts, &s->plugin)) {
-    fprintf(stderr,
-            "bench_process: cannot open %s: %s\n",
-            path,
-            host ? pb_host_last_error(host) : "no host");
-    return -1;
+  char title[96];
+  if (pin < 0)
+    (void)snprintf(title, sizeof(title), "All four, caller not pinned");
+  else
+    (void)snprintf(title, sizeof(title), "All four, caller on CPU %ld", pin);
+  header(title);
+  for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); ++k) {
+    const uint32_t f = sizes[k];
+    /* Paced runs last calls x period: fewer calls for long blocks. */
+    const size_t paced = f >= 4096 ? calls / 16 : f >= 512 ? calls / 4 : calls;
+    if (run_rows(subjects, n_subjects, f, 0, calls) ||
+        run_rows(subjects, n_subjects, f, 1, paced))
+      return -1;
   }
-  if (pb_plugin_set_active(s->plugin, 1) ||
-      pb_plugin_set_processing(s->plugin, 1))
-    return -1;
   return 0;
+}
+
+/* ------------------------------------------------------------ placement */
+
+static int
+pin_pid(pid_t pid, unsigned cpu)
+{
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(pid, sizeof(set), &set);
+}
+
+/* 512-frame back-to-back calls with the caller on CPU 0: the other side
+ * free to take the other CPU, then confined to CPU 0 too (a bridge that
+ * inherits the mask: its host is made while this thread is pinned). */
+static int
+run_placement(subject_t* subjects,
+              size_t n_subjects,
+              const char* path,
+              size_t calls)
+{
+  enum
+  {
+    F = 512
+  };
+  if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+    printf("\n(one CPU online: no placement figures)\n");
+    return 0;
+  }
+  header("512 frames back to back, caller on CPU 0, other side free "
+         "(raw child on CPU 1)");
+  cpu_set_t all;
+  if (sched_getaffinity(0, sizeof(all), &all) || pin_pid(0, 0) ||
+      pin_pid(subjects[1].child, 1) ||
+      run_rows(subjects, n_subjects, F, 0, calls))
+    return -1;
+
+  header("512 frames back to back, everything on CPU 0");
+  pb_host_t* host = NULL;
+  subject_t one[3] = { subjects[0], subjects[1], { .name = "default" } };
+  if (pb_host_new(&host) || open_bridged(host, path, 0, &one[2].plugin) ||
+      pin_pid(subjects[1].child, 0))
+    return -1;
+  const int err = run_rows(one, 3, F, 0, calls);
+  pb_plugin_close(one[2].plugin);
+  pb_host_free(host);
+  (void)sched_setaffinity(0, sizeof(all), &all);
+  return err;
+}
+
+/* ------------------------------------------------------------ offline */
+
+static double
+render_s(subject_t* s)
+{
+  const uint32_t blocks = (uint32_t)(OFFLINE_SECONDS * RATE) / OFFLINE_FRAMES;
+  const uint64_t t0 = pb_clock_now_ns();
+  for (uint32_t i = 0; i < blocks; ++i)
+    if (call(s, OFFLINE_FRAMES))
+      return -1.0;
+  return (double)(pb_clock_now_ns() - t0) / 1e9;
+}
+
+static int
+run_offline(subject_t* subjects)
+{
+  printf("\nOffline: %u s of audio in %u-frame blocks, best of 3; "
+         "throughput relative to in-process\n",
+         OFFLINE_SECONDS,
+         OFFLINE_FRAMES);
+  double best[4] = { 1e9, 1e9, 1e9, 1e9 };
+  for (int round = 0; round < 3; ++round)
+    for (int k = 0; k < 4; ++k) {
+      if (k == 1)
+        continue; /* the raw ping-pong runs no plugin */
+      if (subjects[k].hot && pb_plugin_set_hot_mode(subjects[k].plugin, 1))
+        return -1;
+      const double t = render_s(&subjects[k]);
+      if (subjects[k].hot && pb_plugin_set_hot_mode(subjects[k].plugin, 0))
+        return -1;
+      if (t < 0)
+        return -1;
+      best[k] = t < best[k] ? t : best[k];
+    }
+  for (int k = 0; k < 4; ++k)
+    if (k != 1)
+      printf("  %-10s %7.3f s  x%.3f realtime  throughput x%.3f\n",
+             subjects[k].name,
+             best[k],
+             OFFLINE_SECONDS / best[k],
+             best[0] / best[k]);
+  return 0;
+}
+
+/* ------------------------------------------------------------ main */
+
+static void
+fill_inputs(void)
+{
+  uint32_t x = 1;
+  for (int c = 0; c < 2; ++c) {
+    ins[c] = calloc(MAX_FRAMES, sizeof(float));
+    outs[c] = calloc(MAX_FRAMES, sizeof(float));
+    for (uint32_t i = 0; ins[c] && i < MAX_FRAMES; ++i) {
+      x = x * 1664525u + 1013904223u;
+      ins[c][i] = (float)((double)(x >> 8) / 16777216.0 - 0.5) * 0.5f;
+    }
+  }
 }
 
 int
 main(int argc, char** argv)
 {
   size_t calls = 2000;
+  long pin = -1;
   int i = 1;
-  if (argc > 3 && !strcmp(argv[1], "--calls")) {
-    calls = (size_t)strtoul(argv[2], NULL, 10);
-    i = 3;
+  for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+    if (!strcmp(argv[i], "--calls"))
+      calls = (size_t)strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--pin"))
+      pin = strtol(argv[i + 1], NULL, 10);
+    else
+      break;
   }
   if (i != argc - 1 || calls < 100) {
-    fprintf(stderr, "usage: bench_process [--calls N>=100] PLUGIN\n");
+    fprintf(stderr,
+            "usage: bench_process [--calls N>=100] [--pin CPU] PLUGIN\n");
     return 2;
   }
-  subject_t local = { 0 }, bridged = { 0 };
-  for (int c = 0; c < 2; ++c) {
-    local.in[c] = bridged.in[c] = calloc(MAX_FRAMES, sizeof(float));
-    local.out[c] = bridged.out[c] = calloc(MAX_FRAMES, sizeof(float));
-  }
-  local.fx = load_in_process(argv[i]);
-  if (!local.fx || open_bridged(argv[i], &bridged)) {
+  fill_inputs();
+  subject_t s[4] = { { .name = "in-process" },
+                     { .name = "raw futex" },
+                     { .name = "default" },
+                     { .name = "hot", .hot = 1 } };
+  pb_host_t* host = NULL;
+  s[0].fx = load_in_process(argv[i]);
+  /* The raw child first: it must not inherit the bridges' pipes. */
+  if (!s[0].fx || raw_start(&s[1]) || pb_host_new(&host) ||
+      open_bridged(host, argv[i], 0, &s[2].plugin) ||
+      open_bridged(host, argv[i], 0, &s[3].plugin)) {
     fprintf(stderr, "bench_process: %s does not run\n", argv[i]);
     return 1;
   }
-  printf(
-    "%s, stereo, 48 kHz, %zu calls; microseconds per call\n", argv[i], calls);
-  printf("frames mode          in-process: median  p99   p99.9      "
-         "bridged: median  p99   p99.9     ratios\n");
-  for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); ++k)
-    if (run_size(&local, &bridged, sizes[k], calls))
-      return 1;
-  return 0;
+  printf("%s, stereo, 48 kHz, %zu calls (paced: fewer for long blocks), "
+         "%ld CPUs\n",
+         argv[i],
+         calls,
+         sysconf(_SC_NPROCESSORS_ONLN));
+  cpu_set_t all;
+  int err = sched_getaffinity(0, sizeof(all), &all);
+  if (!err && pin >= 0)
+    err = pin_pid(0, (unsigned)pin);
+  if (!err)
+    err = run_sizes(s, 4, calls, pin);
+  if (!err)
+    err = sched_setaffinity(0, sizeof(all), &all);
+  if (!err)
+    err = run_placement(s, 4, argv[i], calls);
+  if (!err)
+    err = run_offline(s);
+  raw_stop(&s[1]);
+  pb_plugin_close(s[2].plugin);
+  pb_plugin_close(s[3].plugin);
+  pb_host_free(host);
+  return err ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 
 #include "bridge/audio.h"
+#include "bridge/crash.h"
 #include "bridge/sandbox.h"
 #include "bridge/sandbox_args.h"
 #include "bridge/server.h"
@@ -235,6 +236,10 @@ prepare_process(int control_fd, pid_t parent)
     warn("%s", err == -ESRCH ? "the host is gone" : strerror(-err));
     return err;
   }
+  /* A process group of its own: a plugin that signals its group
+   * (kill(0, ...)) reaches only its own bridge, never the host. */
+  if (setpgid(0, 0) < 0)
+    warn("cannot start a process group: %s", strerror(errno));
   err = ignore_sigpipe();
   if (err) {
     warn("cannot ignore SIGPIPE: %s", strerror(-err));
@@ -276,6 +281,10 @@ main(int argc, char** argv)
   const int keep = shm_fd > control_fd ? shm_fd : control_fd;
   if (prepare_process(keep, parent))
     return PB_SERVER_EXIT_SETUP;
+  /* The crash handlers map the block's header themselves, before
+   * pb_audio_map() takes the fd. */
+  if (pb_crash_install(shm_fd))
+    warn("cannot install the crash note handlers");
   if (fcntl(control_fd, F_SETFD, FD_CLOEXEC) < 0 || map_shm(shm_fd))
     return PB_SERVER_EXIT_SETUP;
   /* Before libuv or the plugin start a thread (see bridge/sandbox.h). */

@@ -33,7 +33,8 @@ static const struct
   { "fds", PB_SANDBOX_BASIC },       { "env", PB_SANDBOX_BASIC },
   { "rlimit", PB_SANDBOX_BASIC },    { "uid", PB_SANDBOX_STRICT },
   { "userns", PB_SANDBOX_STRICT },   { "netns", PB_SANDBOX_STRICT },
-  { "ipcns", PB_SANDBOX_STRICT },    { "nproc", PB_SANDBOX_STRICT },
+  { "ipcns", PB_SANDBOX_STRICT },    { "mountns", PB_SANDBOX_STRICT },
+  { "nproc", PB_SANDBOX_STRICT },    { "caps", PB_SANDBOX_STRICT },
   { "pdeathsig", PB_SANDBOX_BASIC }, { "no_new_privs", PB_SANDBOX_BASIC },
   { "landlock", PB_SANDBOX_STRICT }, { "seccomp", PB_SANDBOX_STRICT },
 };
@@ -129,13 +130,18 @@ note_skipped(pb_sandbox_report_t* r, int profile)
 /* The credential changes of the strict profile.  A layer that fails is
  * reported and the next one still tried. */
 static void
-apply_credentials(pb_sandbox_report_t* r)
+apply_credentials(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r)
 {
   (void)pb_sandbox_drop_uid(r);
-  if (pb_sandbox_namespaces(r) == 0)
+  if (pb_sandbox_namespaces(r) == 0) {
+    (void)pb_sandbox_mount_view(cfg, r);
     (void)pb_sandbox_rlimit_nproc(r);
-  else
+    (void)pb_sandbox_drop_caps(r);
+  } else {
+    pb_sandbox_note(r, "mountns", -ENOTSUP, "needs a user namespace");
     pb_sandbox_note(r, "nproc", -ENOTSUP, "needs a user namespace");
+    pb_sandbox_note(r, "caps", -ENOTSUP, "none without a user namespace");
+  }
 }
 
 int
@@ -156,7 +162,7 @@ pb_sandbox_apply(const pb_sandbox_config_t* cfg)
   (void)pb_sandbox_clean_env(cfg, r);
   (void)pb_sandbox_rlimits(cfg, r);
   if (strict)
-    apply_credentials(r);
+    apply_credentials(cfg, r);
   if (pb_sandbox_parent_death(cfg, r) == -ESRCH)
     return -ESRCH;
   (void)pb_sandbox_no_new_privs(r);

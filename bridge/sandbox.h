@@ -6,7 +6,8 @@
  * one thread: unshare(CLONE_NEWUSER) fails with EINVAL once threads exist,
  * and libuv and plugins start threads.  One file per mechanism:
  * sandbox_process.c (fds, environment, uid, parent death, no_new_privs),
- * sandbox_rlimit.c, sandbox_ns.c, sandbox_landlock.c, sandbox_seccomp.c.
+ * sandbox_rlimit.c, sandbox_ns.c, sandbox_mount.c, sandbox_landlock.c,
+ * sandbox_seccomp.c.
  * All [main-thread]. */
 #ifndef PB_BRIDGE_SANDBOX_H
 #define PB_BRIDGE_SANDBOX_H
@@ -87,11 +88,37 @@ int pb_sandbox_no_new_privs(pb_sandbox_report_t* r);
 int pb_sandbox_rlimits(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r);
 int pb_sandbox_rlimit_nproc(pb_sandbox_report_t* r);
 int pb_sandbox_namespaces(pb_sandbox_report_t* r);
+/** Drop every capability the user namespace gave (sandbox_ns.c), after
+ *  the mount namespace and the NPROC limit. */
+int pb_sandbox_drop_caps(pb_sandbox_report_t* r);
+/** The mount namespace (sandbox_mount.c): a read-only view but for the
+ *  writable folder, and a private tmpfs on /tmp.  Inside the user
+ *  namespace, after pb_sandbox_namespaces(). */
+int pb_sandbox_mount_view(const pb_sandbox_config_t* cfg,
+                          pb_sandbox_report_t* r);
+/** "/tmp" once pb_sandbox_mount_view() has put a private tmpfs there (for
+ *  Landlock to admit writes), else NULL. */
+const char* pb_sandbox_private_tmp(void);
 int pb_sandbox_landlock(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r);
 int pb_sandbox_seccomp(pb_sandbox_report_t* r);
-/** The first seccomp filter (sandbox_seccomp_allow.c): loads it, without a
- *  report line (pb_sandbox_seccomp() writes one for both). */
+/** What the bridge writes to stderr, "... (i386 syscall 20: getpid)",
+ *  before it dies of a syscall the filters trap (another architecture's). */
+#define PB_SANDBOX_VIOLATION "sandbox violation"
+
+/** Make `ctx` (a scmp_filter_ctx) trap syscalls of other architectures, so
+ *  the stacked filters agree on it (the strictest answer wins).  Returns 0
+ *  or -errno. */
+int pb_sandbox_seccomp_bad_arch(void* ctx);
+
+/** The first seccomp filter: loads it, without a report line
+ *  (pb_sandbox_seccomp() writes one for both).  The program compiled at
+ *  build time when there is one (sandbox_seccomp_bpf.c), else built now. */
 int pb_sandbox_seccomp_allow(void);
+
+/** Build the first filter (sandbox_seccomp_allow.c) into a new libseccomp
+ *  context, `*out` (release with seccomp_release()), or NULL on failure.
+ *  Returns 0 or -errno. */
+int pb_sandbox_seccomp_allow_build(void** out);
 
 /** Run `fn(arg)` in a forked child and return its result: 0, -errno the
  *  child returned, or -ECHILD if it died.  For probes of irreversible

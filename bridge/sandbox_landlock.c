@@ -122,6 +122,8 @@ add_rules(int fd, const pb_sandbox_config_t* cfg, uint64_t handled)
     err = allow(fd, "/dev/null", READ_RIGHTS | FILE_RIGHTS, handled);
   if (!err && cfg->scratch_dir)
     err = allow(fd, cfg->scratch_dir, handled, handled);
+  if (!err && pb_sandbox_private_tmp())
+    err = allow(fd, pb_sandbox_private_tmp(), handled, handled);
   return err;
 }
 
@@ -158,8 +160,12 @@ pb_sandbox_landlock(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r)
   pb_sandbox_note(r,
                   "landlock",
                   err,
-                  "ABI %ld, writable: %s",
+                  "ABI %ld, writable: %s%s%s",
                   abi,
-                  cfg->scratch_dir ? cfg->scratch_dir : "none");
+                  cfg->scratch_dir ? cfg->scratch_dir : "",
+                  cfg->scratch_dir && pb_sandbox_private_tmp() ? ", " : "",
+                  pb_sandbox_private_tmp() ? "private /tmp"
+                  : cfg->scratch_dir       ? ""
+                                           : "none");
   return err;
 }

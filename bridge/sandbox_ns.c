@@ -14,10 +14,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#define MAX_CAPS 64 /* past the last capability any kernel knows */
 
 typedef struct
 {
@@ -90,4 +95,30 @@ pb_sandbox_namespaces(pb_sandbox_report_t* r)
   (void)unshare_one(r, "netns", CLONE_NEWNET);
   (void)unshare_one(r, "ipcns", CLONE_NEWIPC);
   return 0;
+}
+
+/* The creator of a user namespace holds every capability inside it: over
+ * the namespaces it made and the files of its mapped ids.  Nothing after
+ * this point needs one (Landlock and seccomp rely on no_new_privs), so
+ * all go: the bounding set first (that needs CAP_SETPCAP), then the
+ * ambient, effective, permitted and inheritable sets. */
+int
+pb_sandbox_drop_caps(pb_sandbox_report_t* r)
+{
+  int err = 0;
+  int n = 0;
+  while (n < MAX_CAPS && prctl(PR_CAPBSET_DROP, n, 0, 0, 0) == 0)
+    ++n;
+  if (n < MAX_CAPS && errno != EINVAL) /* EINVAL: past the last one */
+    err = -errno;
+  if (!err && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+      errno != EINVAL)
+    err = -errno;
+  struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct none[2];
+  memset(none, 0, sizeof none);
+  if (!err && syscall(SYS_capset, &header, none) < 0)
+    err = -errno;
+  pb_sandbox_note(r, "caps", err, err ? NULL : "all %d dropped", n);
+  return err;
 }

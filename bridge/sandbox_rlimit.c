@@ -50,8 +50,12 @@ limit_memory(const pb_sandbox_config_t* cfg, char* what, size_t cap)
     (void)snprintf(what, cap, "no AS limit: AddressSanitizer build");
     return 0;
   }
+  /* An i386 bridge's rlim_t is 32 bits wide: a limit at or above 4 GiB
+   * is no limit there (and would wrap to a tiny one). */
+  const rlim_t value =
+    bytes >= (uint64_t)RLIM_INFINITY ? RLIM_INFINITY : (rlim_t)bytes;
   (void)snprintf(what, cap, "AS %llu MiB", (unsigned long long)(bytes >> 20));
-  return lower(RLIMIT_AS, (rlim_t)bytes);
+  return lower(RLIMIT_AS, value);
 }
 
 int

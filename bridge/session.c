@@ -1,6 +1,7 @@
 #include "bridge/session.h"
 
 #include "bridge/audio.h"
+#include "bridge/crash.h"
 #include "bridge/host_cb.h"
 #include "bridge/info_reply.h"
 #include "bridge/sandbox.h"
@@ -122,6 +123,16 @@ load_settings(const char* path, float hz, int32_t max_block)
   pb_host_cb_set_directory(path);
 }
 
+/* For module offsets in a crash note: the object the dispatcher is in. */
+static void
+note_module(const pb_vst_effect_t* effect)
+{
+  const void* symbol = NULL;
+  const pb_vst_dispatch_fn_t fn = effect->dispatcher;
+  memcpy(&symbol, &fn, sizeof symbol);
+  pb_crash_note_module(symbol);
+}
+
 static pb_status_t
 handle_open(call_t* c)
 {
@@ -145,6 +156,7 @@ handle_open(call_t* c)
   if (status)
     return status;
   pb_host_cb_set_effect(plugin(c)->effect);
+  note_module(plugin(c)->effect);
   pb_vst2_open(plugin(c), (float)hz, (int32_t)max_block);
   pb_host_cb_note_latency();
   c->session->is_open = 1;
@@ -203,7 +215,9 @@ handle_param_get(call_t* c)
     return status;
 
   const float value = pb_vst2_param_get(plugin(c), index);
+  pb_crash_set_call("param_display");
   pb_vst2_param_display(plugin(c), index, display);
+  pb_crash_set_call("param_label");
   pb_vst2_param_label(plugin(c), index, label);
   pb_wr_f(c->reply, value);
   pb_wr_s(c->reply, display);
@@ -470,5 +484,9 @@ pb_session_handle(pb_session_t* session,
     return fail(&c, PB_ERR_PROTOCOL, "not a request");
   if (handler->needs_plugin && !session->is_open)
     return fail(&c, PB_ERR_INVALID, "no plugin open");
-  return handler->fn(&c);
+  /* A crash note names the request the plugin died in. */
+  pb_crash_set_call(pb_msg_kind_name(request->kind));
+  const pb_status_t status = handler->fn(&c);
+  pb_crash_set_call(NULL);
+  return status;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -50,6 +51,8 @@ write_header(pb_shm_t* shm)
   h->n_out_channels = shm->n_out_channels;
   h->sample_bytes = PB_SHM_SAMPLE_BYTES;
   h->audio_offset = PB_SHM_AUDIO_OFFSET;
+  h->host_cpu = PB_SHM_NO_CPU;
+  h->bridge_cpu = PB_SHM_NO_CPU;
 }
 
 static int
@@ -187,6 +190,33 @@ void
 pb_shm_store(uint32_t* word, uint32_t value)
 {
   __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+
+uint32_t
+pb_shm_load_sc(const uint32_t* word)
+{
+  return __atomic_load_n(word, __ATOMIC_SEQ_CST);
+}
+
+void
+pb_shm_store_sc(uint32_t* word, uint32_t value)
+{
+  __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+}
+
+uint32_t
+pb_shm_cpu(void)
+{
+  const int cpu = sched_getcpu();
+  return cpu < 0 ? PB_SHM_NO_CPU : (uint32_t)cpu;
+}
+
+void
+pb_shm_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
 }
 
 int

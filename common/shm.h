@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define PB_SHM_MAGIC 0x4d534250u /* "PBSM" little-endian */
-#define PB_SHM_LAYOUT_VERSION 1u
+#define PB_SHM_LAYOUT_VERSION 2u
 #define PB_SHM_FD 4             /* the fd the bridge inherits the block on */
 #define PB_SHM_MAX_CHANNELS 32u /* per direction, fixed at spawn */
 #define PB_SHM_SAMPLE_BYTES 8u  /* room for 64-bit samples */
@@ -47,12 +47,37 @@ struct pb_shm_header /* shared with i386 bridges: fixed widths only */
   uint32_t request_seq;    /* futex word, host -> bridge */
   uint32_t done_seq;       /* futex word, bridge -> host */
   uint32_t audio_offset;   /* where the input buffers start */
-  uint32_t reserved[5];
+  /* Where each side runs, so that each spins only while the other is
+   * awake on another CPU (see host/audio.c).  Hints: a wrong value costs
+   * time, never correctness. */
+  uint32_t host_cpu;     /* CPU of the last process call, PB_SHM_NO_CPU */
+  uint32_t host_state;   /* PB_SHM_HOST_*, written by the host */
+  uint32_t bridge_cpu;   /* CPU of the bridge's audio thread */
+  uint32_t bridge_state; /* PB_SHM_BRIDGE_*, written by the bridge */
+  uint32_t hot_mode;     /* 1: the bridge spins between blocks */
 };
 _Static_assert(sizeof(struct pb_shm_header) == 64, "shared layout is ABI");
 _Static_assert(offsetof(struct pb_shm_header, total_size) == 8, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, request_seq) == 32, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, done_seq) == 36, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, host_cpu) == 44, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, bridge_state) == 56, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, hot_mode) == 60, "ABI");
+
+#define PB_SHM_NO_CPU 0xffffffffu /* the side's CPU is not known */
+
+enum
+{
+  PB_SHM_HOST_IDLE = 0,     /* not in a process call */
+  PB_SHM_HOST_WAITING = 1,  /* in a process call, awake (spinning) */
+  PB_SHM_HOST_SLEEPING = 2, /* in FUTEX_WAIT on done_seq: wake it */
+};
+
+enum
+{
+  PB_SHM_BRIDGE_SLEEPING = 0, /* in FUTEX_WAIT on request_seq: wake it */
+  PB_SHM_BRIDGE_RUNNING = 1,  /* processing, or spinning for a request */
+};
 
 struct pb_shm_transport
 {
@@ -95,12 +120,15 @@ struct pb_shm_request
   uint32_t n_param_changes;
   uint32_t n_midi;
   uint32_t sysex_bytes; /* used of `sysex` */
-  uint32_t reserved[3];
+  uint32_t sent_ns_lo;  /* CLOCK_MONOTONIC when the host rang, low word */
+  uint32_t sent_ns_hi;  /* ... and high word (a hint for the bridge) */
+  uint32_t reserved;
   struct pb_shm_transport transport;
   struct pb_shm_param_change params[PB_SHM_PARAM_MAX]; /* by frame */
   struct pb_shm_midi_event midi[PB_SHM_MIDI_MAX];      /* by frame */
   uint8_t sysex[PB_SHM_SYSEX_AREA];
 };
+_Static_assert(offsetof(struct pb_shm_request, sent_ns_lo) == 20, "ABI");
 _Static_assert(offsetof(struct pb_shm_request, transport) == 32, "ABI");
 _Static_assert(offsetof(struct pb_shm_request, params) == 96, "ABI");
 _Static_assert(offsetof(struct pb_shm_request, midi) == 6240, "ABI");
@@ -173,9 +201,22 @@ void pb_shm_init(pb_shm_t* shm);
  *  own geometry; NULL if out of range. */
 void* pb_shm_channel(const pb_shm_t* shm, int out, uint32_t ch);
 
-/** Atomic access to a futex word of the block. */
+/** Atomic access to a futex word of the block (acquire / release). */
 uint32_t pb_shm_load(const uint32_t* word);
 void pb_shm_store(uint32_t* word, uint32_t value);
+
+/** Sequentially consistent store and load: a side that publishes "I am
+ *  going to sleep" and then re-reads the other's word, against a side
+ *  that publishes its word and then reads the state, never both miss. */
+uint32_t pb_shm_load_sc(const uint32_t* word);
+void pb_shm_store_sc(uint32_t* word, uint32_t value);
+
+/** The CPU the calling thread runs on (the vDSO answers, no system call),
+ *  or PB_SHM_NO_CPU. */
+uint32_t pb_shm_cpu(void);
+
+/** One pause of a spin loop. */
+void pb_shm_relax(void);
 
 /** Wait while `*word == expected`, at most `timeout_ns` (0: no limit).
  *  Returns 0 (woken, or the value differs), -ETIMEDOUT, or -EINTR. */

@@ -1,14 +1,15 @@
 /* The host side of the audio path.
  *
  * pb_plugin_process() copies the caller's block into the shared memory,
- * rings the bridge's doorbell (request_seq + futex wake) and waits for
- * done_seq to reach the same number: a short spin first, since a small
- * block often comes back within microseconds, then FUTEX_WAIT bounded by
- * the process deadline.  Nothing on that path allocates, locks or makes a
- * system call other than the futex (clock_gettime is answered by the
- * vDSO).  What the bridge wrote back is read once into locals and checked:
- * counts are clamped and every address comes from the host's own copy of
- * the geometry. */
+ * publishes request_seq (and its CPU), wakes the bridge only if its audio
+ * thread sleeps, and waits for done_seq to reach the same number: spinning
+ * while the bridge's thread is awake on another CPU, else FUTEX_WAIT
+ * bounded by the process deadline (the only place a kernel timer is
+ * armed).  The bridge wakes the host only if it sleeps.  Nothing on that
+ * path allocates, locks or makes a system call other than the futex
+ * (clock_gettime and sched_getcpu are answered by the vDSO).  What the bridge
+ * wrote back is read once into locals and checked: counts are clamped and every
+ * address comes from the host's own copy of the geometry. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "audio.h"
@@ -21,9 +22,13 @@
 
 enum
 {
-  SPIN_NS = 30000,              /* busy-wait before sleeping */
+  WAKE_SPIN_NS = 60000,         /* a woken bridge elsewhere comes up in this */
+  SPIN_MIN_NS = 100000,         /* spin at most this + 2 x the last call */
+  SPIN_MAX_NS = 5000000,        /* ... counting at most this of the last */
+  PREEMPTED_NS = 500000,        /* a pause this long in a spin: preempted */
+  CONTENDED_NS = 2000000,       /* then do not spin for this long */
   DEFAULT_TIMEOUT_US = 1000000, /* per process call */
-  CHECK_EVERY = 64,             /* spin iterations between clock reads */
+  CHECK_EVERY = 32,             /* spin iterations between clock reads */
 };
 
 /* ------------------------------------------------------------ set-up */
@@ -35,6 +40,9 @@ pb_audio_init(pb_plugin_t* p, uint32_t max_frames)
   atomic_store(&p->block_frames, max_frames);
   const int err = pb_shm_create(
     &p->shm, max_frames, PB_SHM_MAX_CHANNELS, PB_SHM_MAX_CHANNELS);
+  if (!err)
+    pb_shm_store(&p->shm.block->header.hot_mode,
+                 (uint32_t)atomic_load(&p->hot_mode));
   return err == -E2BIG ? 0 : err;
 }
 
@@ -185,24 +193,122 @@ write_request(pb_plugin_t* p, const pb_process_t* b, int dbl)
 
 /* ------------------------------------------------------------ waiting */
 
-static inline void
-cpu_relax(void)
+/* Whether to keep spinning for the reply: only while the bridge's audio
+ * thread is awake on another CPU.  Spinning while it sleeps, or while it
+ * shares this CPU, burns the time it needs; sleeping while it runs
+ * elsewhere costs a wake-up of this thread's CPU (~23 µs when that vCPU
+ * halted).  Just after a wake-up the bridge still reads as asleep, so a
+ * bridge on another CPU gets WAKE_SPIN_NS to come up. */
+static int
+worth_spinning(const struct pb_shm_header* h,
+               uint32_t cpu,
+               uint64_t woke_at,
+               uint64_t now)
 {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
+  const uint32_t bridge_cpu = pb_shm_load(&h->bridge_cpu);
+  if (cpu == PB_SHM_NO_CPU || bridge_cpu == PB_SHM_NO_CPU || bridge_cpu == cpu)
+    return 0;
+  if (pb_shm_load(&h->bridge_state) == PB_SHM_BRIDGE_RUNNING)
+    return 1;
+  return woke_at && now - woke_at < WAKE_SPIN_NS;
 }
 
-/* Spin briefly; returns 1 once done_seq reached `seq`. */
+/* Spin while worth it; returns 1 once done_seq reached `seq`, 0 when it
+ * is time to sleep or past `until` (a "running" bridge may have been
+ * preempted: the spin is bounded by a few times the last round trip). */
 static int
-spin(uint32_t* done, uint32_t seq, uint64_t until_ns)
+spin(pb_plugin_t* p,
+     uint32_t seq,
+     uint32_t cpu,
+     uint64_t woke_at,
+     uint64_t until)
 {
-  for (unsigned i = 1;; ++i) {
-    if (pb_shm_load(done) == seq)
+  const struct pb_shm_header* h = &p->shm.block->header;
+  uint64_t last = 0;
+  for (unsigned i = 0;; ++i) {
+    if (pb_shm_load(&h->done_seq) == seq)
       return 1;
-    cpu_relax();
-    if (i % CHECK_EVERY == 0 && pb_clock_now_ns() >= until_ns)
-      return 0;
+    if (i % CHECK_EVERY == 0) {
+      const uint64_t now = pb_clock_now_ns();
+      if (last && now - last > PREEMPTED_NS) {
+        /* This thread lost its CPU while spinning: more threads want
+         * the CPUs than there are.  Spinning now takes time from someone,
+         * maybe the bridge: sleep instead for a while. */
+        p->audio_no_spin_until = now + CONTENDED_NS;
+        return 0;
+      }
+      last = now;
+      if (now >= until || now < p->audio_no_spin_until ||
+          !worth_spinning(h, cpu, woke_at, now) ||
+          pb_shm_load(&h->request_seq) != seq || pb_shm_is_dead(&p->shm))
+        return 0;
+    }
+    pb_shm_relax();
+  }
+}
+
+/* Sleep on done_seq, unless it moved; the host's state says so first, so
+ * that the bridge knows to wake it (see pb_shm_store_sc()).  The kernel
+ * timer is armed here only, never on the spinning path. */
+static void
+sleep_for_reply(struct pb_shm_header* h, uint32_t seq, uint64_t deadline)
+{
+  pb_shm_store_sc(&h->host_state, PB_SHM_HOST_SLEEPING);
+  const uint32_t now_seq = pb_shm_load_sc(&h->done_seq);
+  const uint64_t now = pb_clock_now_ns();
+  if (now_seq != seq && now < deadline)
+    (void)pb_shm_futex_wait(&h->done_seq, now_seq, deadline - now);
+  pb_shm_store(&h->host_state, PB_SHM_HOST_WAITING);
+}
+
+/* Publish the request and wake the bridge if it sleeps.  Returns when the
+ * wake was sent (for worth_spinning()), or 0 when the bridge was awake. */
+static uint64_t
+ring(pb_plugin_t* p, uint32_t seq, uint32_t cpu, uint64_t start)
+{
+  struct pb_shm_header* h = &p->shm.block->header;
+  struct pb_shm_request* r = &p->shm.block->request;
+  r->sent_ns_lo = (uint32_t)start;
+  r->sent_ns_hi = (uint32_t)(start >> 32);
+  pb_shm_store(&h->host_cpu, cpu);
+  pb_shm_store(&h->host_state, PB_SHM_HOST_WAITING);
+  pb_shm_store_sc(&h->request_seq, seq);
+  if (pb_shm_load_sc(&h->bridge_state) == PB_SHM_BRIDGE_RUNNING)
+    return 0;
+  pb_shm_futex_wake(&h->request_seq);
+  return start;
+}
+
+static pb_status_t
+wait_reply(pb_plugin_t* p,
+           uint32_t seq,
+           uint32_t cpu,
+           uint64_t woke_at,
+           uint64_t deadline)
+{
+  struct pb_shm_header* h = &p->shm.block->header;
+  const uint64_t last =
+    p->audio_last_ns < SPIN_MAX_NS ? p->audio_last_ns : SPIN_MAX_NS;
+  uint64_t until = pb_clock_now_ns() + SPIN_MIN_NS + 2u * last;
+  if (until > deadline)
+    until = deadline;
+  for (;;) {
+    if (spin(p, seq, cpu, woke_at, until))
+      return PB_OK;
+    if (pb_shm_is_dead(&p->shm))
+      return PB_ERR_CRASHED;
+    /* Only the host writes request_seq: the plugin scribbled on the
+     * block.  Late too: the bridge may still run on what it read. */
+    if (pb_shm_load(&h->request_seq) != seq) {
+      p->audio_late = 1;
+      return PB_ERR_PROTOCOL;
+    }
+    if (pb_clock_now_ns() >= deadline) {
+      p->audio_late = 1;
+      return PB_ERR_TIMEOUT;
+    }
+    sleep_for_reply(h, seq, deadline);
+    woke_at = 0;
   }
 }
 
@@ -211,39 +317,33 @@ ring_and_wait(pb_plugin_t* p)
 {
   struct pb_shm_header* h = &p->shm.block->header;
   const uint32_t seq = p->audio_seq + 1u;
+  const uint32_t cpu = pb_shm_cpu();
   const uint64_t start = pb_clock_now_ns();
   const uint64_t deadline =
     start + (uint64_t)atomic_load(&p->process_timeout_us) * 1000u;
   p->audio_seq = seq;
-  pb_shm_store(&h->request_seq, seq);
-  pb_shm_futex_wake(&h->request_seq);
-  if (spin(&h->done_seq, seq, start + SPIN_NS))
-    return PB_OK;
-  for (;;) {
-    const uint32_t now_seq = pb_shm_load(&h->done_seq);
-    if (now_seq == seq)
-      return PB_OK;
-    if (pb_shm_is_dead(&p->shm))
-      return PB_ERR_CRASHED;
-    const uint64_t now = pb_clock_now_ns();
-    if (now >= deadline) {
-      p->audio_late = 1;
-      return PB_ERR_TIMEOUT;
-    }
-    (void)pb_shm_futex_wait(&h->done_seq, now_seq, deadline - now);
-  }
+  const uint64_t woke_at = ring(p, seq, cpu, start);
+  const pb_status_t st = wait_reply(p, seq, cpu, woke_at, deadline);
+  pb_shm_store(&h->host_state, PB_SHM_HOST_IDLE);
+  p->audio_last_ns = pb_clock_now_ns() - start;
+  return st;
 }
 
 /* A late bridge may still be working on the last block; it must finish
  * that one before it gets another, else both sides would write the same
- * buffers at once. */
+ * buffers at once.  It has when done_seq caught up with request_seq
+ * (normally this host's last number; after a scribble, whatever the
+ * bridge last read), and numbering goes on from there. */
 static int
 still_late(pb_plugin_t* p)
 {
   if (!p->audio_late)
     return 0;
-  if (pb_shm_load(&p->shm.block->header.done_seq) != p->audio_seq)
+  const struct pb_shm_header* h = &p->shm.block->header;
+  const uint32_t done = pb_shm_load(&h->done_seq);
+  if (done != pb_shm_load(&h->request_seq))
     return 1;
+  p->audio_seq = done;
   p->audio_late = 0;
   return 0;
 }
@@ -374,6 +474,17 @@ pb_plugin_set_process_timeout_us(pb_plugin_t* plugin, uint32_t timeout_us)
   if (!plugin || timeout_us == 0)
     return PB_ERR_INVALID;
   atomic_store(&plugin->process_timeout_us, timeout_us);
+  return PB_OK;
+}
+
+pb_status_t
+pb_plugin_set_hot_mode(pb_plugin_t* plugin, int on)
+{
+  if (!plugin || (on != 0 && on != 1))
+    return PB_ERR_INVALID;
+  atomic_store(&plugin->hot_mode, on);
+  if (plugin->shm.block)
+    pb_shm_store(&plugin->shm.block->header.hot_mode, (uint32_t)on);
   return PB_OK;
 }
 

@@ -389,6 +389,54 @@ watch_stream(pb_conn_t* c,
   return uv_read_start((uv_stream_t*)pipe, alloc_cb, read_cb);
 }
 
+/* A bridge stuck in a process call (a plugin in an endless loop, or
+ * stopped) does not die by itself and no control call may come for a
+ * while: a timer on the I/O thread kills it once the same block has been
+ * outstanding for audio_hang_ms.  The host's process call has returned
+ * PB_ERR_TIMEOUT long before. */
+static void
+on_hang_timer(uv_timer_t* timer)
+{
+  pb_conn_t* c = (pb_conn_t*)timer->data;
+  pthread_mutex_lock(&c->mutex);
+  if (c->exited || !c->shm || !c->shm->block) {
+    pthread_mutex_unlock(&c->mutex);
+    (void)uv_timer_stop(timer);
+    return;
+  }
+  const struct pb_shm_header* h = &c->shm->block->header;
+  const uint32_t req = __atomic_load_n(&h->request_seq, __ATOMIC_ACQUIRE);
+  const uint32_t done = __atomic_load_n(&h->done_seq, __ATOMIC_ACQUIRE);
+  const uint64_t now = pb_clock_now_ms();
+  if (req == done) {
+    c->hang_since_ms = 0;
+  } else if (!c->hang_since_ms || c->hang_seq != req) {
+    c->hang_seq = req;
+    c->hang_since_ms = now;
+  } else if (now - c->hang_since_ms >= c->audio_hang_ms && !c->hung) {
+    c->hung = 1;
+    kill_locked(c);
+    pthread_cond_broadcast(&c->cond);
+  }
+  pthread_mutex_unlock(&c->mutex);
+}
+
+static int
+watch_hang(pb_conn_t* c)
+{
+  if (!c->audio_hang_ms || !c->shm || !c->shm->block)
+    return 0;
+  int err = uv_timer_init(pb_host_loop(c->host), &c->hang_timer);
+  if (err)
+    return err;
+  c->hang_timer.data = c;
+  c->hang_open = 1;
+  ++c->n_handles;
+  uint64_t tick = c->audio_hang_ms / 4u;
+  tick = tick < 5u ? 5u : tick > 250u ? 250u : tick;
+  return uv_timer_start(&c->hang_timer, on_hang_timer, tick, tick);
+}
+
 static int
 watch_exit(pb_conn_t* c)
 {
@@ -429,6 +477,8 @@ start_on_loop(pb_host_t* host, void* arg)
       c, &c->log_pipe, &c->log_open, &c->child.log_fd, alloc_log, on_log_read);
   if (!job->err)
     job->err = watch_exit(c);
+  if (!job->err)
+    job->err = watch_hang(c);
   pthread_mutex_unlock(&c->mutex);
 }
 
@@ -440,8 +490,11 @@ stop_on_loop(pb_host_t* host, void* arg)
   uv_handle_t* handles[] = { (uv_handle_t*)&c->ctl_pipe,
                              (uv_handle_t*)&c->log_pipe,
                              (uv_handle_t*)&c->exit_poll,
-                             (uv_handle_t*)&c->exit_timer };
-  int* open[] = { &c->ctl_open, &c->log_open, &c->poll_open, &c->timer_open };
+                             (uv_handle_t*)&c->exit_timer,
+                             (uv_handle_t*)&c->hang_timer };
+  int* open[] = {
+    &c->ctl_open, &c->log_open, &c->poll_open, &c->timer_open, &c->hang_open
+  };
   for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); ++i) {
     if (*open[i])
       uv_close(handles[i], on_handle_closed);
@@ -695,6 +748,42 @@ pb_conn_exit_status(pb_conn_t* c, int* signal, int* exit_code)
   else if (exited && known && WIFEXITED(status))
     *exit_code = WEXITSTATUS(status);
   return exited;
+}
+
+void
+pb_conn_reset(pb_conn_t* c)
+{
+  pthread_mutex_lock(&c->mutex);
+  pb_conn_release(c->reply, c->reply_body);
+  c->reply = NULL;
+  c->reply_body = NULL;
+  pb_frames_fini(&c->frames);
+  pb_frames_init(&c->frames, PB_PROTO_MAX_FRAME);
+  c->pid = 0;
+  c->wait_id = 0;
+  c->hello_seen = c->ctl_eof = c->log_eof = c->exited = 0;
+  c->wait_status = c->status_known = 0;
+  c->broken = c->hung = 0;
+  c->broken_why[0] = '\0';
+  c->ev_head = c->ev_len = 0;
+  c->latency_known = 0;
+  c->hang_since_ms = 0;
+  c->shm = NULL;
+  /* A note the old bridge left must not be read as the new one's. */
+  c->ring_start = c->ring_len = 0;
+  pthread_mutex_unlock(&c->mutex);
+  c->ctl_fd = -1;
+  c->child.pid = 0;
+  c->child.ctl_fd = c->child.log_fd = c->child.pidfd = -1;
+}
+
+int
+pb_conn_hung(pb_conn_t* c)
+{
+  pthread_mutex_lock(&c->mutex);
+  const int hung = c->hung;
+  pthread_mutex_unlock(&c->mutex);
+  return hung;
 }
 
 int

@@ -48,7 +48,12 @@ typedef struct pb_conn
   uv_pipe_t log_pipe;
   uv_poll_t exit_poll;   /* on the pidfd */
   uv_timer_t exit_timer; /* waitpid polling when there is no pidfd */
+  uv_timer_t hang_timer; /* watches for an unanswered process block */
   int ctl_open, log_open, poll_open, timer_open; /* handle initialized */
+  int hang_open;
+  uint32_t audio_hang_ms; /* set before pb_conn_start(); 0: no watch */
+  uint32_t hang_seq;      /* the pending request_seq seen last tick */
+  uint64_t hang_since_ms; /* when it was first seen pending, or 0 */
   pb_frames_t frames;
   uint8_t* ctl_buf; /* read buffers for libuv */
   char* log_buf;
@@ -66,6 +71,7 @@ typedef struct pb_conn
   int wait_status; /* from waitpid, when status_known */
   int status_known;
   int broken; /* the stream was corrupt; the bridge was killed */
+  int hung;   /* a process block went unanswered; the bridge was killed */
   char broken_why[160];
   pb_event_t events[PB_CONN_MAX_EVENTS];
   uint32_t ev_head, ev_len;
@@ -89,6 +95,14 @@ void pb_conn_fini(pb_conn_t* c);
  *  fd 4 and marked dead when the bridge ends.  Returns 0 or -errno; on
  *  failure nothing is left running. */
 int pb_conn_start(pb_conn_t* c, const char* bridge, pb_shm_t* shm);
+
+/** Forget the ended bridge (pb_conn_stop() has run), its log included,
+ *  so the connection can start another. */
+void pb_conn_reset(pb_conn_t* c);
+
+/** Whether the bridge was killed for leaving a process block unanswered
+ *  for `audio_hang_ms`. */
+int pb_conn_hung(pb_conn_t* c);
 
 /** Take the oldest event the bridge sent.  Returns 1 and fills `*out`, or
  *  0 when none is pending. */

@@ -5,6 +5,7 @@
 
 #include "plugin.h"
 #include "request.h"
+#include "restart.h"
 
 #include "common/clock.h"
 
@@ -117,6 +118,8 @@ pb_plugin_param_set(pb_plugin_t* plugin, int32_t index, float value)
                          "uf",
                          (unsigned)index,
                          (double)v);
+  if (!st)
+    pb_state_param(plugin, index, v);
   return finish(plugin, st);
 }
 
@@ -147,6 +150,8 @@ pb_plugin_param_from_string(pb_plugin_t* plugin,
                         "the plugin did not accept \"%s\" for parameter %d",
                         text,
                         (int)index);
+  if (!st)
+    pb_state_param(plugin, index, (float)r->args[1].v.f);
   if (!st && value)
     *value = (float)r->args[1].v.f;
   return finish(plugin, st);
@@ -183,8 +188,12 @@ pb_plugin_program_set(pb_plugin_t* plugin, int32_t index)
   lock(plugin);
   pb_status_t st =
     check_index(plugin, "program", index, plugin->info.n_programs);
+  if (!st && plugin->opts.snapshot_before_risky)
+    (void)pb_restart_snapshot(plugin);
   if (!st)
     st = simple(plugin, PB_MSG_PROGRAM_SET, "u", (uint32_t)index, 0.0);
+  if (!st)
+    pb_state_program(plugin, index);
   return finish(plugin, st);
 }
 
@@ -272,6 +281,8 @@ pb_plugin_chunk_set(pb_plugin_t* plugin,
                         "chunk of %zu bytes is over the limit of %u",
                         size,
                         (unsigned)PB_CHUNK_MAX_BYTES);
+  if (!st && plugin->opts.snapshot_before_risky)
+    (void)pb_restart_snapshot(plugin);
   /* The plugin's own result is advisory: many return 0 on success. */
   if (!st)
     st = pb_request_call(plugin,
@@ -283,6 +294,8 @@ pb_plugin_chunk_set(pb_plugin_t* plugin,
                          !!program,
                          data ? data : "",
                          size);
+  if (!st)
+    pb_state_chunk(plugin, program, data ? data : "", size);
   return finish(plugin, st);
 }
 
@@ -295,6 +308,8 @@ pb_plugin_set_sample_rate(pb_plugin_t* plugin, double rate)
     return PB_ERR_INVALID;
   lock(plugin);
   const pb_status_t st = simple(plugin, PB_MSG_SET_SAMPLE_RATE, "f", 0, rate);
+  if (!st)
+    pb_state_rate(plugin, rate);
   return finish(plugin, st);
 }
 
@@ -306,8 +321,10 @@ pb_plugin_set_block_size(pb_plugin_t* plugin, uint32_t max_frames)
   lock(plugin);
   const pb_status_t st =
     simple(plugin, PB_MSG_SET_BLOCK_SIZE, "u", max_frames, 0.0);
-  if (!st)
+  if (!st) {
     atomic_store(&plugin->block_frames, max_frames);
+    pb_state_block(plugin, max_frames);
+  }
   return finish(plugin, st);
 }
 
@@ -352,6 +369,8 @@ pb_plugin_set_bypass(pb_plugin_t* plugin, int on)
   if (!st && !r->args[0].v.b)
     st = pb_plugin_fail(
       plugin, PB_ERR_UNSUPPORTED, "the plugin declined to bypass itself");
+  if (!st)
+    pb_state_bypass(plugin, on);
   return finish(plugin, st);
 }
 

@@ -28,6 +28,7 @@
 #endif
 
 #define BRIDGE_NAME "plugbox-bridge"
+#define BRIDGE_NAME_32 "plugbox-bridge-32" /* i386 plugins */
 #define CONTROL_FD 3
 #define SHM_FD 4 /* = PB_SHM_FD */
 
@@ -84,25 +85,25 @@ try_path(const char* path, char* out, size_t out_cap, char* err, size_t err_cap)
 }
 
 static int
-search(char* out, size_t out_cap, char* err, size_t err_cap)
+search(const char* name, char* out, size_t out_cap, char* err, size_t err_cap)
 {
   char dir[PATH_MAX];
   char path[PATH_MAX + 64];
   if (self_dir(dir, sizeof(dir)) == 0) {
-    (void)snprintf(path, sizeof(path), "%s/%s", dir, BRIDGE_NAME);
+    (void)snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (try_path(path, out, out_cap, err, err_cap) == 0)
       return 0;
-    (void)snprintf(
-      path, sizeof(path), "%s/../libexec/plugbox/%s", dir, BRIDGE_NAME);
+    (void)snprintf(path, sizeof(path), "%s/../libexec/plugbox/%s", dir, name);
     if (try_path(path, out, out_cap, err, err_cap) == 0)
       return 0;
   }
-  return try_path(
-    PB_BRIDGE_INSTALL_DIR "/" BRIDGE_NAME, out, out_cap, err, err_cap);
+  (void)snprintf(path, sizeof(path), "%s/%s", PB_BRIDGE_INSTALL_DIR, name);
+  return try_path(path, out, out_cap, err, err_cap);
 }
 
 int
 pb_launch_find(const char* explicit_path,
+               pb_arch_t arch,
                char* out,
                size_t out_cap,
                char* err,
@@ -111,13 +112,15 @@ pb_launch_find(const char* explicit_path,
   err[0] = '\0';
   /* A path the user named is the only candidate: silently running some
    * other bridge instead would hide their mistake. */
-  const char* env = getenv("PLUGBOX_BRIDGE");
+  const int i386 = arch == PB_ARCH_I386 && pb_arch_native() != PB_ARCH_I386;
+  const char* env = getenv(i386 ? "PLUGBOX_BRIDGE_32" : "PLUGBOX_BRIDGE");
   const char* chosen = explicit_path   ? explicit_path
                        : env && env[0] ? env
                                        : NULL;
   if (chosen)
     return try_path(chosen, out, out_cap, err, err_cap);
-  return search(out, out_cap, err, err_cap);
+  return search(
+    i386 ? BRIDGE_NAME_32 : BRIDGE_NAME, out, out_cap, err, err_cap);
 }
 
 /* Keep `*fd` above the fds the child's actions write (0..4), so that no

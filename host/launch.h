@@ -2,6 +2,8 @@
 #ifndef PB_HOST_LAUNCH_H
 #define PB_HOST_LAUNCH_H
 
+#include "common/elf.h"
+
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -19,11 +21,14 @@ typedef struct
 
 #define PB_LAUNCH_MAX_ARGS 80
 
-/** Find the bridge: `explicit_path` if not NULL, else $PLUGBOX_BRIDGE if
- *  set, else next to the library, in ../libexec/plugbox beside it, and in
- *  the install directory.  Writes the executable's path to `out`.  Returns
- *  0, or -ENOENT with `err` naming every path tried. */
+/** Find the bridge for plugins of `arch`: `explicit_path` if not NULL,
+ *  else $PLUGBOX_BRIDGE if set, else plugbox-bridge next to the library, in
+ *  ../libexec/plugbox beside it, and in the install directory.  For i386
+ *  plugins in a 64-bit host, $PLUGBOX_BRIDGE_32 and plugbox-bridge-32
+ *  instead.  Writes the executable's path to `out`.  Returns 0, or -ENOENT
+ *  with `err` naming every path tried. */
 int pb_launch_find(const char* explicit_path,
+                   pb_arch_t arch,
                    char* out,
                    size_t out_cap,
                    char* err,

@@ -113,6 +113,27 @@ typedef struct
   uint64_t memory_limit_bytes; /**< address space; default 4 GiB */
   const char* const* extra_read_paths; /**< see above; default NULL */
   const char* writable_path;           /**< see above; default NULL */
+  /* Audio (appended).  hot_mode: the bridge's audio thread keeps spinning
+   * between blocks (up to ~50 ms idle), on another CPU than the caller
+   * when there is one, so a block costs no wake-up: lowest latency, at
+   * the price of a busy CPU while blocks flow.  See
+   * pb_plugin_set_hot_mode(). */
+  int hot_mode; /**< 0 or 1; default 0 */
+  /* Crashes and restarts (appended).  With auto_restart, the first
+   * control call after a crash restarts the bridge (pb_plugin_restart())
+   * before it runs, at most restart_max times in a row and not before
+   * restart_backoff_ms << (restarts so far) after the crash; past that the
+   * plugin stays crashed until pb_plugin_restart().  The call that met the
+   * crash still returns PB_ERR_CRASHED. */
+  int auto_restart;            /**< default 0 */
+  uint32_t restart_max;        /**< default 3 */
+  uint32_t restart_backoff_ms; /**< default 10 */
+  int snapshot_before_risky;   /**< pb_plugin_snapshot() before each
+                                    chunk_set and program_set; default 0 */
+  uint32_t audio_hang_ms;      /**< a process block unanswered this long
+                                    gets the bridge killed (keep it above
+                                    the process timeout); 0: never;
+                                    default 3000 */
 } pb_open_opts_t;
 
 /** Fill `opts` with the defaults.  [any-thread] */
@@ -147,10 +168,38 @@ typedef struct
   char signal_name[16]; /**< "SIGSEGV", or "" */
   char call[64];        /**< the call in progress ("open", "param_set") */
   char reason[256];     /**< one line for people */
+  /* Appended (crash notes and restarts).  The bridge writes a note when
+   * the plugin dies of a fault signal or calls exit(); without one
+   * (SIGKILL, _exit, a hang) has_note is 0 and the addresses are 0. */
+  int has_note;           /**< the bridge wrote a crash note */
+  uint64_t fault_address; /**< the faulting address (si_addr) */
+  uint64_t pc;            /**< the instruction that faulted */
+  uint64_t module_offset; /**< pc minus the plugin's load base, if in it */
+  char module[256];       /**< the plugin file the pc is in, or "" */
+  char last_log[512];     /**< the last lines the plugin printed before */
+  uint32_t n_restarts;    /**< successful restarts of this handle so far */
 } pb_crash_t;
 
 /** Copy the crash record of `plugin` into `*out`.  [main-thread] */
 PB_API void pb_plugin_crash(const pb_plugin_t* plugin, pb_crash_t* out);
+
+/** Respawn the bridge of `plugin` (crashed or not), reload the plugin and
+ *  restore what the library knows of its state: sample rate, block size,
+ *  the last snapshot's bank chunk, then the program and the parameter
+ *  values set since, then bypass, on/off and processing.  The handle,
+ *  its pb_info_t and its audio block stay the same; the next process
+ *  call produces audio again.  Up to restart_max attempts, waiting
+ *  restart_backoff_ms (doubling) between them.  [main-thread]  No process
+ *  call may run meanwhile (those that do return PB_ERR_INVALID or
+ *  PB_ERR_CRASHED).  Returns PB_OK, PB_ERR_INVALID, or the status of the
+ *  last failed attempt (the plugin is crashed then). */
+PB_API pb_status_t pb_plugin_restart(pb_plugin_t* plugin);
+
+/** Record the plugin's state for a later restart: its bank chunk when it
+ *  has chunks, else every parameter value; and its program.  Parameter
+ *  and program changes made later are replayed on top.  [main-thread]
+ *  Returns PB_OK, PB_ERR_TIMEOUT, PB_ERR_CRASHED, PB_ERR_NOMEM. */
+PB_API pb_status_t pb_plugin_snapshot(pb_plugin_t* plugin);
 
 /** Copy up to `cap - 1` bytes of what the plugin printed (stdout and stderr,
  *  the newest `log_capacity_bytes`) into `buf`, NUL-terminated.  Returns the
@@ -468,6 +517,11 @@ PB_API pb_status_t pb_plugin_process_double(pb_plugin_t* plugin,
  *  [main-thread] */
 PB_API pb_status_t pb_plugin_set_process_timeout_us(pb_plugin_t* plugin,
                                                     uint32_t timeout_us);
+
+/** Turn hot mode (pb_open_opts_t.hot_mode) on (1) or off (0); takes
+ *  effect from the next block.  Returns PB_OK or PB_ERR_INVALID.
+ *  [any-thread] */
+PB_API pb_status_t pb_plugin_set_hot_mode(pb_plugin_t* plugin, int on);
 
 /** Events the plugin raised (automation, edits, I/O or latency change). */
 typedef enum

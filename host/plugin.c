@@ -10,6 +10,7 @@
 #include "bridge_args.h"
 #include "info.h"
 #include "request.h"
+#include "restart.h"
 #include "launch.h"
 
 #include "common/clock.h"
@@ -77,6 +78,9 @@ pb_open_opts_init(pb_open_opts_t* opts)
   opts->log_capacity_bytes = 65536;
   opts->sandbox = PB_SANDBOX_BASIC;
   opts->memory_limit_bytes = PB_DEFAULT_MEMORY_LIMIT;
+  opts->restart_max = 3;
+  opts->restart_backoff_ms = 10;
+  opts->audio_hang_ms = 3000;
 }
 
 /* The sandbox options: a known profile, absolute paths (the bridge runs
@@ -154,7 +158,11 @@ judge_elf(pb_host_t* host, const char* path, int rc, const pb_elf_info_t* elf)
   if (rc < 0)
     return host_fail(
       host, PB_ERR_IO, "cannot read %s: %s", path, strerror(-rc));
-  if (elf->arch == PB_ARCH_UNKNOWN || elf->arch != pb_arch_native())
+  /* i386 plugins run in plugbox-bridge-32; start() says if it is missing. */
+  const int runnable =
+    elf->arch == pb_arch_native() ||
+    (elf->arch == PB_ARCH_I386 && pb_arch_native() == PB_ARCH_X86_64);
+  if (elf->arch == PB_ARCH_UNKNOWN || !runnable)
     return host_fail(host,
                      PB_ERR_ARCH,
                      "%s is an ELF for %s; no bridge "
@@ -196,6 +204,7 @@ plugin_new(pb_host_t* host, const char* path, const pb_open_opts_t* o)
   p->host = host;
   pb_shm_init(&p->shm);
   p->call_timeout_ms = o->call_timeout_ms;
+  atomic_store(&p->hot_mode, o->hot_mode != 0);
   p->crash.exit_code = -1;
   p->path = strdup(path);
   if (!p->path)
@@ -223,6 +232,7 @@ plugin_free(pb_plugin_t* p)
   pb_conn_fini(&p->conn);
   pb_audio_fini(p);
   pthread_mutex_destroy(&p->call_mutex);
+  pb_restart_fini(p);
   free(p->info_arena);
   free(p->sandbox_report);
   free(p->path);
@@ -245,6 +255,12 @@ end_bridge(pb_plugin_t* p, int polite)
     (void)pb_conn_wait_exit(&p->conn, pb_clock_now_ms() + EXIT_WAIT_MS);
   }
   pb_conn_stop(&p->conn);
+}
+
+void
+pb_plugin_end_bridge(pb_plugin_t* p, int polite)
+{
+  end_bridge(p, polite);
 }
 
 /* ---------------------------------------------------------------- load */
@@ -356,10 +372,15 @@ load(pb_plugin_t* p,
   if (!args)
     return host_fail(
       p->host, PB_ERR_NOMEM, "out of memory starting %s", bridge);
+  /* Kept, with the bridge's path, for restarts. */
+  err = pb_restart_init(p, o, bridge, args, (int)arch);
+  if (err)
+    return host_fail(
+      p->host, PB_ERR_NOMEM, "out of memory starting %s", bridge);
   p->conn.child.args = pb_bridge_args_argv(args);
+  p->conn.audio_hang_ms = o->audio_hang_ms;
   err = pb_conn_start(&p->conn, bridge, p->shm.block ? &p->shm : NULL);
   p->conn.child.args = NULL;
-  pb_bridge_args_free(args);
   if (err)
     return host_fail(p->host,
                      PB_ERR_BRIDGE,
@@ -391,12 +412,21 @@ start(pb_host_t* host,
   char bridge[PATH_MAX];
   char tried[PB_HOST_ERROR_CAP - 64];
   if (pb_launch_find(
-        o->bridge_path, bridge, sizeof(bridge), tried, sizeof(tried)))
+        o->bridge_path, arch, bridge, sizeof(bridge), tried, sizeof(tried))) {
+    if (arch != pb_arch_native() && !o->bridge_path)
+      return host_fail(host,
+                       PB_ERR_ARCH,
+                       "%s is an %s plugin; plugbox-bridge-32 is not "
+                       "installed (looked in %s)",
+                       abs,
+                       pb_arch_name(arch),
+                       tried);
     return host_fail(host,
                      PB_ERR_BRIDGE,
                      "no usable plugbox-bridge; tried: "
                      "%s",
                      tried);
+  }
   pb_plugin_t* p = plugin_new(host, abs, o);
   if (!p)
     return host_fail(host, PB_ERR_NOMEM, "out of memory opening %s", abs);

@@ -7,6 +7,7 @@
 #ifndef PB_HOST_PLUGIN_H
 #define PB_HOST_PLUGIN_H
 
+#include "bridge_args.h"
 #include "conn.h"
 #include "plugbox.h"
 
@@ -20,6 +21,20 @@
 #define PB_PLUGIN_ERROR_CAP 1024
 #define PB_DEFAULT_MEMORY_LIMIT (4ull << 30) /* pb_open_opts_t default */
 #define PB_MAX_READ_PATHS 32 /* = PB_SANDBOX_MAX_PATHS in the bridge */
+
+/* What a restart restores (host/restart.c); main thread, call_mutex. */
+typedef struct
+{
+  double sample_rate;
+  uint32_t block_frames;
+  int32_t program;   /* -1: never set nor read */
+  int program_dirty; /* set since the snapshot */
+  float* params;     /* n_params values */
+  uint8_t* replay;   /* 1: restore params[i] after the chunk */
+  void* chunk;       /* the bank chunk of the snapshot, or NULL */
+  size_t chunk_size;
+  int bypass; /* -1: never set */
+} pb_state_t;
 
 struct pb_plugin
 {
@@ -40,6 +55,17 @@ struct pb_plugin
   pb_msg_t* reply;         /* of the request in flight, until done */
   uint8_t* reply_body;
 
+  /* Restarts (host/restart.c). */
+  char* bridge;           /* the executable; malloc'd */
+  pb_bridge_args_t* args; /* its sandbox arguments */
+  pb_open_opts_t opts;    /* as opened; pointer fields cleared */
+  int arch;               /* pb_arch_t of the plugin */
+  pb_state_t state;
+  uint32_t n_restarts;      /* successful ones */
+  uint32_t n_auto_restarts; /* automatic ones since the last explicit */
+  uint64_t crashed_at_ms;
+  int restarting;
+
   pb_crash_t crash;
   char last_error[PB_PLUGIN_ERROR_CAP];
   char* sandbox_report; /* the bridge's, from the SANDBOX reply; malloc'd */
@@ -54,11 +80,17 @@ struct pb_plugin
   _Atomic uint32_t block_frames; /* frames allowed per process call */
   _Atomic int active;
   _Atomic int processing;
+  _Atomic int hot_mode; /* mirrored into the block's header */
   /* Audio thread only. */
   uint32_t audio_seq;                   /* last request number sent */
+  uint64_t audio_last_ns;               /* the last call's round trip */
+  uint64_t audio_no_spin_until;         /* CPUs contended: sleep, not spin */
   int audio_late;                       /* the last block missed its deadline */
   uint8_t sysex_out[PB_SHM_SYSEX_AREA]; /* for midi_out[].sysex */
 };
+
+/** End the bridge (politely if `polite` and alive) and reap it. */
+void pb_plugin_end_bridge(pb_plugin_t* p, int polite);
 
 /** Set the plugin's last error and return `status`. */
 pb_status_t pb_plugin_fail(pb_plugin_t* p,

@@ -9,9 +9,13 @@
 
 #include "request.h"
 
+#include "crash_note.h"
+#include "restart.h"
+
 #include "common/clock.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +41,24 @@ signal_name(int sig, char* buf, size_t cap)
     (void)snprintf(buf, cap, "signal %d", sig);
 }
 
+/* The bridge dies of SIGSYS only when its seccomp filters trap a call
+ * (bridge/sandbox_seccomp.c); it names the call on stderr first:
+ * "sandbox violation (i386 syscall 20: getpid)".  That note from the log,
+ * else the bare words. */
+static void
+describe_violation(pb_plugin_t* p, char* buf, size_t cap)
+{
+  static const char key[] = "sandbox violation (";
+  char log[2048];
+  (void)pb_conn_log(&p->conn, log, sizeof(log));
+  const char* at = strstr(log, key);
+  const char* end = at ? strchr(at, ')') : NULL;
+  if (end)
+    (void)snprintf(buf, cap, "died of SIGSYS: %.*s", (int)(end + 1 - at), at);
+  else
+    (void)snprintf(buf, cap, "died of SIGSYS: sandbox violation");
+}
+
 void
 pb_request_describe_end(pb_plugin_t* p, char* buf, size_t cap)
 {
@@ -45,6 +67,8 @@ pb_request_describe_end(pb_plugin_t* p, char* buf, size_t cap)
   char name[16];
   if (!pb_conn_exit_status(&p->conn, &sig, &code)) {
     (void)snprintf(buf, cap, "hung up");
+  } else if (sig == SIGSYS) {
+    describe_violation(p, buf, cap);
   } else if (sig) {
     signal_name(sig, name, sizeof(name));
     (void)snprintf(buf, cap, "died of %s", name);
@@ -89,6 +113,13 @@ mark_crashed(pb_plugin_t* p, const char* fmt, ...)
   va_start(ap, fmt);
   (void)vsnprintf(cr->reason, sizeof(cr->reason), fmt, ap);
   va_end(ap);
+  /* The bridge's own note, if it wrote one, is in the log by now (the
+   * caller settled the connection); it names the call more precisely. */
+  char log[8192];
+  (void)pb_conn_log(&p->conn, log, sizeof(log));
+  pb_crash_note_parse(log, cr);
+  cr->n_restarts = p->n_restarts;
+  p->crashed_at_ms = pb_clock_now_ms();
 }
 
 pb_status_t
@@ -98,13 +129,18 @@ pb_request_alive(pb_plugin_t* p)
     return pb_plugin_fail(
       p, PB_ERR_CRASHED, "the bridge is gone: %s", p->crash.reason);
   char why[160];
-  char end[64];
+  char end[128];
   if (!pb_conn_dead(&p->conn, why, sizeof(why)))
     return PB_OK;
   pb_conn_settle(&p->conn);
   p->req_kind = 0;
   pb_request_describe_end(p, end, sizeof(end));
-  if (why[0])
+  if (pb_conn_hung(&p->conn))
+    mark_crashed(p,
+                 "a process call went unanswered for %u ms; the bridge "
+                 "was killed",
+                 (unsigned)p->conn.audio_hang_ms);
+  else if (why[0])
     mark_crashed(p, "protocol error while idle: %s", why);
   else
     mark_crashed(p, "bridge %s while idle", end);
@@ -292,6 +328,9 @@ pb_request_call(pb_plugin_t* p,
   *reply = NULL;
   pb_request_done(p);
   pb_status_t st = pb_request_alive(p);
+  /* With auto_restart a crashed plugin comes back before the call. */
+  if (st == PB_ERR_CRASHED && pb_restart_auto(p) == PB_OK)
+    st = PB_OK;
   if (st)
     return st;
   begin(p, kind, deadline_ms, 1);

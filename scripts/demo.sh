@@ -11,6 +11,17 @@ bin=build/bin/plugbox
 echo "== bundled example plugin =="
 "$bin" info build/test-plugins/pb_test_gain.so
 
+echo "== a sine sweep through the example plugin and a real reverb =="
+mkdir -p build/demo
+python3 examples/make_sweep.py build/demo/sweep.wav 2
+"$bin" process --param "Output Gain=-6" build/test-plugins/pb_test_gain.so \
+  build/demo/sweep.wav build/demo/sweep-gain.wav
+if [ -e /usr/lib/vst/MVerb-vst.so ]; then
+  "$bin" process /usr/lib/vst/MVerb-vst.so build/demo/sweep.wav \
+    build/demo/sweep-mverb.wav
+fi
+echo "(written to build/demo/)"
+
 echo "== real plugins =="
 total=0
 ok=0

@@ -31,11 +31,13 @@ expect_can_do(const pb_info_t* info, const char* name, int32_t answer)
     assert_int_equal(got, answer);
 }
 
+const char* pb_expect_arch = "x86_64";
+
 static void
 expect_common(const pb_info_t* info)
 {
   assert_non_null(info);
-  assert_string_equal(info->arch, "x86_64");
+  assert_string_equal(info->arch, pb_expect_arch);
   assert_non_null(info->path);
   assert_int_equal(info->vst_version, 2400);
 }

@@ -6,6 +6,10 @@
 
 #include "plugbox.h"
 
+/** The architecture the descriptions must name: "x86_64" unless a test
+ *  of the i386 builds (test_bridge32) sets "i386". */
+extern const char* pb_expect_arch;
+
 /** The answer to canDo `name` among those the description holds, or 2 if
  *  it holds none for `name`. */
 int32_t pb_expect_can_do_answer(const pb_info_t* info, const char* name);

@@ -37,9 +37,18 @@ mix(uint32_t x)
   return x;
 }
 
+/* The signal as another process computed it (pb_ref_signal_load). */
+static struct
+{
+  double* samples; /* PB_REF_MAX_CHANNELS rows of n_frames */
+  uint32_t n_frames;
+} table;
+
 double
 pb_ref_signal(uint32_t channel, uint32_t frame, float sample_rate)
 {
+  if (table.samples && channel < PB_REF_MAX_CHANNELS && frame < table.n_frames)
+    return table.samples[(size_t)channel * table.n_frames + frame];
   const double t = (double)frame / (double)sample_rate;
   const double k = log(1000.0);
   const double phase = TWO_PI * 20.0 / k * (exp(k * t) - 1.0);
@@ -440,4 +449,167 @@ pb_ref_process_in_child(const pb_ref_job_t* job,
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
   }
   return ok && r->ok;
+}
+
+/* ------------------------------------------------ the 32-bit helper */
+
+/* pb_ref32 and a 64-bit test do not share pb_ref_result_t's layout (the
+ * uint64_t is 4-aligned on i386), so the result crosses as one text line:
+ * "ok n_in n_out hash message". */
+int
+pb_ref_process_write(const pb_ref_job_t* job, int fd)
+{
+  pb_ref_result_t r;
+  pb_ref_process(job, NULL, 0, &r);
+  char line[512];
+  const int n = snprintf(line,
+                         sizeof(line),
+                         "%d %d %d %016llx %s\n",
+                         r.ok,
+                         (int)r.n_in,
+                         (int)r.n_out,
+                         (unsigned long long)r.hash,
+                         r.ok ? "-" : r.message);
+  if (n <= 0 || (size_t)n >= sizeof(line))
+    return -1;
+  return write(fd, line, (size_t)n) == n ? 0 : -1;
+}
+
+static void
+exec_helper(const char* helper, const pb_ref_job_t* job, int fd)
+{
+  char args[6][32];
+  snprintf(args[0], sizeof(args[0]), "%.9g", (double)job->sample_rate);
+  snprintf(args[1], sizeof(args[1]), "%d", (int)job->max_block);
+  snprintf(args[2], sizeof(args[2]), "%u", (unsigned)job->block);
+  snprintf(args[3], sizeof(args[3]), "%u", (unsigned)job->n_frames);
+  snprintf(args[4], sizeof(args[4]), "%d", job->dbl);
+  snprintf(args[5], sizeof(args[5]), "%d", fd);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  execl(helper,
+        helper,
+        "process",
+        job->path,
+        args[0],
+        args[1],
+        args[2],
+        args[3],
+        args[4],
+        args[5],
+        (char*)NULL);
+  _exit(127);
+}
+
+static int
+read_line(int fd, char* line, size_t cap, int64_t deadline_ms)
+{
+  size_t got = 0;
+  while (got + 1 < cap) {
+    const int64_t left = deadline_ms - now_ms();
+    struct pollfd pfd = { .fd = fd, .events = POLLIN, .revents = 0 };
+    if (left <= 0 || poll(&pfd, 1, (int)left) == 0)
+      return -1;
+    const ssize_t n = read(fd, line + got, cap - 1 - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+  }
+  line[got] = '\0';
+  return got > 0 ? 0 : -1;
+}
+
+static int
+parse_line(const char* line, pb_ref_result_t* r)
+{
+  int ok = 0;
+  int n_in = 0;
+  int n_out = 0;
+  unsigned long long hash = 0;
+  int used = 0;
+  if (sscanf(line, "%d %d %d %llx %n", &ok, &n_in, &n_out, &hash, &used) < 4)
+    return fail(r, "malformed answer from the helper: %s", line);
+  r->ok = ok;
+  r->n_in = n_in;
+  r->n_out = n_out;
+  r->hash = hash;
+  snprintf(r->message, sizeof(r->message), "%s", line + used);
+  r->message[strcspn(r->message, "\n")] = '\0';
+  return r->ok;
+}
+
+int
+pb_ref_process_exec(const char* helper,
+                    const pb_ref_job_t* job,
+                    uint32_t timeout_ms,
+                    pb_ref_result_t* r)
+{
+  memset(r, 0, sizeof(*r));
+  int fds[2];
+  if (pipe(fds) != 0)
+    return fail(r, "pipe: %s", strerror(errno));
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return fail(r, "fork failed");
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    exec_helper(helper, job, fds[1]);
+  }
+  close(fds[1]);
+  char line[512];
+  const int got = read_line(fds[0], line, sizeof(line), now_ms() + timeout_ms);
+  close(fds[0]);
+  if (got != 0)
+    kill(pid, SIGKILL);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (got != 0)
+    return fail(r, "no answer from %s (wait status %d)", helper, wstatus);
+  return parse_line(line, r);
+}
+
+int
+pb_ref_signal_save(const char* path, uint32_t n_frames, float sample_rate)
+{
+  FILE* file = fopen(path, "wb");
+  if (!file)
+    return -1;
+  int err = 0;
+  for (uint32_t c = 0; c < PB_REF_MAX_CHANNELS && !err; ++c)
+    for (uint32_t i = 0; i < n_frames && !err; ++i) {
+      const double s = pb_ref_signal(c, i, sample_rate);
+      err = fwrite(&s, sizeof(s), 1, file) != 1;
+    }
+  return fclose(file) != 0 || err ? -1 : 0;
+}
+
+int
+pb_ref_signal_load(const char* path)
+{
+  FILE* file = fopen(path, "rb");
+  if (!file)
+    return -1;
+  int err = fseek(file, 0, SEEK_END);
+  const long size = err ? -1 : ftell(file);
+  const size_t row = PB_REF_MAX_CHANNELS * sizeof(double);
+  if (size <= 0 || (size_t)size % row != 0 || fseek(file, 0, SEEK_SET) != 0) {
+    fclose(file);
+    return -1;
+  }
+  double* samples = malloc((size_t)size);
+  if (!samples || fread(samples, 1, (size_t)size, file) != (size_t)size) {
+    free(samples);
+    fclose(file);
+    return -1;
+  }
+  fclose(file);
+  free(table.samples);
+  table.samples = samples;
+  table.n_frames = (uint32_t)((size_t)size / row);
+  return 0;
 }

@@ -36,6 +36,14 @@ typedef struct
  *  each channel. */
 double pb_ref_signal(uint32_t channel, uint32_t frame, float sample_rate);
 
+/** Write the signal's first `n_frames` frames of PB_REF_MAX_CHANNELS
+ *  channels (doubles, native order) to `path`; pb_ref_signal_load() there
+ *  makes pb_ref_signal() answer from the file, so that an i386 reference
+ *  (whose libm and x87 arithmetic differ) feeds exactly the samples this
+ *  process does.  Return 0 or -1. */
+int pb_ref_signal_save(const char* path, uint32_t n_frames, float sample_rate);
+int pb_ref_signal_load(const char* path);
+
 /** FNV-1a over `len` bytes, continuing from `hash` (start with
  *  PB_REF_HASH_SEED). */
 #define PB_REF_HASH_SEED 0xcbf29ce484222325ull
@@ -53,5 +61,17 @@ int pb_ref_process(const pb_ref_job_t* job,
 int pb_ref_process_in_child(const pb_ref_job_t* job,
                             uint32_t timeout_ms,
                             pb_ref_result_t* result);
+
+/** The same through `helper` (pb_ref32, the 32-bit build of this
+ *  reference): a forked child runs `helper process PATH RATE MAX_BLOCK
+ *  BLOCK N_FRAMES DBL FD`, which writes the result on FD. */
+int pb_ref_process_exec(const char* helper,
+                        const pb_ref_job_t* job,
+                        uint32_t timeout_ms,
+                        pb_ref_result_t* result);
+
+/** Run `job` in this process and write the result to `fd` in the form
+ *  pb_ref_process_exec() reads.  Returns 0, or -1 on a write failure. */
+int pb_ref_process_write(const pb_ref_job_t* job, int fd);
 
 #endif /* PB_TESTS_REF_PROCESS_H */

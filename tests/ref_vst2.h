@@ -114,6 +114,19 @@ pb_ref_status_t pb_ref_describe_in_child_timeout(const char* path,
                                                  uint32_t timeout_ms,
                                                  pb_ref_info_t* out);
 
+/** The same through `helper` (pb_ref32, the 32-bit build of this loader):
+ *  a forked child runs `helper describe PATH FD`, which describes the
+ *  plugin in its own process and writes the description on FD. */
+pb_ref_status_t pb_ref_describe_exec(const char* helper,
+                                     const char* path,
+                                     uint32_t timeout_ms,
+                                     pb_ref_info_t* out);
+
+/** Describe `path` in this process and write the description to `fd` in
+ *  the form the functions above read.  Returns 0, or -1 on a write or
+ *  memory failure.  Leaves the plugin loaded. */
+int pb_ref_describe_write(const char* path, int fd);
+
 /** Release what `info` owns and zero it.  Accepts a zeroed struct. */
 void pb_ref_info_fini(pb_ref_info_t* info);
 

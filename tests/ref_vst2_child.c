@@ -1,5 +1,6 @@
 /* The reference loader in a forked child: the description crosses a pipe
- * back to the parent; see ref_vst2.h. */
+ * back to the parent; see ref_vst2.h.  The same wire (fixed widths, little
+ * endian) crosses from the 32-bit helper pb_ref32 to a 64-bit test. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "ref_vst2.h"
@@ -35,7 +36,7 @@ fail(pb_ref_info_t* out, pb_ref_status_t status, const char* format, ...)
 
 /* One walk over a description both writes it (encode) and reads it back
  * (decode), so the two can't disagree.  Native byte order: both ends are
- * this process and its child. */
+ * this process and its child, or pb_ref32 on the same machine. */
 typedef struct
 {
   int decode;
@@ -243,14 +244,18 @@ child_main(const char* path, int fd)
     dup2(null_fd, STDOUT_FILENO);
     dup2(null_fd, STDERR_FILENO);
   }
+  _exit(pb_ref_describe_write(path, fd) == 0 ? 0 : 3);
+}
+
+int
+pb_ref_describe_write(const char* path, int fd)
+{
   pb_ref_info_t info;
   void* handle = NULL;
   pb_ref_describe_open(path, &info, &handle);
   codec_t c = { 0 };
   walk_info(&c, &info);
-  if (c.failed || write_all(fd, c.data, c.len) != 0)
-    _exit(3);
-  _exit(0);
+  return c.failed || write_all(fd, c.data, c.len) != 0 ? -1 : 0;
 }
 
 static int64_t
@@ -340,10 +345,23 @@ child_result(pb_ref_info_t* out,
   return out->status;
 }
 
-pb_ref_status_t
-pb_ref_describe_in_child_timeout(const char* path,
-                                 uint32_t timeout_ms,
-                                 pb_ref_info_t* out)
+/* In the child of pb_ref_describe_exec(): run `helper describe PATH FD`. */
+static void
+exec_helper(const char* helper, const char* path, int fd)
+{
+  char fd_text[16];
+  snprintf(fd_text, sizeof(fd_text), "%d", fd);
+  fcntl(fd, F_SETFD, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  execl(helper, helper, "describe", path, fd_text, (char*)NULL);
+  _exit(127);
+}
+
+static pb_ref_status_t
+describe_child(const char* helper,
+               const char* path,
+               uint32_t timeout_ms,
+               pb_ref_info_t* out)
 {
   memset(out, 0, sizeof(*out));
   int fds[2];
@@ -361,6 +379,8 @@ pb_ref_describe_in_child_timeout(const char* path,
   }
   if (pid == 0) {
     close(fds[0]);
+    if (helper)
+      exec_helper(helper, path, fds[1]);
     child_main(path, fds[1]);
   }
   close(fds[1]);
@@ -377,6 +397,23 @@ pb_ref_describe_in_child_timeout(const char* path,
       child_result(out, wstatus, &c, killed || read_status > 0, timeout_ms);
   free(c.data);
   return status;
+}
+
+pb_ref_status_t
+pb_ref_describe_in_child_timeout(const char* path,
+                                 uint32_t timeout_ms,
+                                 pb_ref_info_t* out)
+{
+  return describe_child(NULL, path, timeout_ms, out);
+}
+
+pb_ref_status_t
+pb_ref_describe_exec(const char* helper,
+                     const char* path,
+                     uint32_t timeout_ms,
+                     pb_ref_info_t* out)
+{
+  return describe_child(helper, path, timeout_ms, out);
 }
 
 pb_ref_status_t

@@ -398,6 +398,132 @@ events_and_latency_are_reported(void** state)
   pb_plugin_close(p);
 }
 
+/* The gain plugin over the whole signal, `hot` at open; `toggle` flips
+ * hot mode every 7 blocks. */
+static void
+render_gain(fixture_t* f, int hot, int toggle, uint32_t block, uint8_t* out)
+{
+  f->opts.hot_mode = hot;
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  f->opts.hot_mode = 0;
+  if (!toggle) {
+    bridged(p, 0, block, out);
+    pb_plugin_close(p);
+    return;
+  }
+  io_t io;
+  io_init(&io, 0, block);
+  for (uint32_t at = 0, k = 0; at < N_FRAMES; at += block, ++k) {
+    const uint32_t n = N_FRAMES - at < block ? N_FRAMES - at : block;
+    if (k % 7 == 0)
+      assert_int_equal(pb_plugin_set_hot_mode(p, (int)(k / 7 % 2)), PB_OK);
+    pb_process_t b;
+    fill(&io, 0, at, n);
+    block_of(&b, &io, 0, n);
+    assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+    for (uint32_t c = 0; c < 2; ++c)
+      memcpy(out + ((size_t)c * N_FRAMES + at) * sizeof(float),
+             io.out[c],
+             n * sizeof(float));
+  }
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
+static void
+hot_mode_is_bit_identical_to_default_and_in_process(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  const size_t bytes = 2u * N_FRAMES * sizeof(float);
+  uint8_t* want = calloc(1, bytes);
+  uint8_t* plain = calloc(1, bytes);
+  uint8_t* hot = calloc(1, bytes);
+  uint8_t* toggled = calloc(1, bytes);
+  assert_true(want && plain && hot && toggled);
+  static const uint32_t sizes[] = { 1, 64, 333 };
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); ++i) {
+    pb_ref_job_t job = { fx_test_plugin("pb_test_gain"),
+                         RATE,
+                         (int32_t)MAX_BLOCK,
+                         sizes[i],
+                         N_FRAMES,
+                         0 };
+    pb_ref_result_t r;
+    assert_true(pb_ref_process(&job, want, 2u * N_FRAMES, &r));
+    render_gain(f, 0, 0, sizes[i], plain);
+    render_gain(f, 1, 0, sizes[i], hot);
+    render_gain(f, 0, 1, sizes[i], toggled);
+    assert_memory_equal(want, plain, bytes);
+    assert_memory_equal(want, hot, bytes);
+    assert_memory_equal(want, toggled, bytes);
+    assert_true(((float*)hot)[100] != 0.0f);
+  }
+  free(want);
+  free(plain);
+  free(hot);
+  free(toggled);
+}
+
+static void
+hot_mode_closes_at_once_and_leaves_nothing(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  f->opts.hot_mode = 1;
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  f->opts.hot_mode = 0;
+  io_t io;
+  io_init(&io, 0, 64);
+  fill(&io, 0, 0, 64);
+  pb_process_t b;
+  block_of(&b, &io, 0, 64);
+  for (int i = 0; i < 50; ++i)
+    assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  assert_true(out_at(&io, 0, 10) == in_at(&io, 0, 10));
+  /* Closed while the bridge's audio thread still spins for the next
+   * block: it must stop at once, not after its idle budget. */
+  const double t0 = fx_now_ms();
+  pb_plugin_close(p);
+  assert_true(fx_now_ms() - t0 < 1000.0);
+  io_fini(&io);
+  /* fx_teardown fails the test if a thread, fd or child is left. */
+}
+
+static void
+hot_mode_setter_checks_its_arguments(void** state)
+{
+  pb_plugin_t* p = open_running((fixture_t*)*state, "pb_test_gain");
+  assert_int_equal(pb_plugin_set_hot_mode(NULL, 1), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_set_hot_mode(p, 2), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_set_hot_mode(p, -1), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_set_hot_mode(p, 1), PB_OK);
+  assert_int_equal(pb_plugin_set_hot_mode(p, 0), PB_OK);
+  pb_plugin_close(p);
+}
+
+static void
+hot_bridge_that_dies_is_crashed_at_once(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  f->opts.hot_mode = 1;
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  f->opts.hot_mode = 0;
+  assert_int_equal(pb_plugin_set_process_timeout_us(p, 5000000), PB_OK);
+  io_t io;
+  io_init(&io, 0, 64);
+  pb_process_t b;
+  block_of(&b, &io, 0, 64);
+  assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  assert_int_equal(kill(pb_plugin_pid(p), SIGKILL), 0);
+  const double t0 = fx_now_ms();
+  pb_status_t st = PB_OK;
+  for (int i = 0; i < 100000 && st == PB_OK; ++i)
+    st = pb_plugin_process(p, &b);
+  assert_int_equal(st, PB_ERR_CRASHED);
+  assert_true(fx_now_ms() - t0 < 2000.0);
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
 int
 main(void)
 {
@@ -412,6 +538,10 @@ main(void)
     T(dead_bridge_is_crashed_at_once),
     T(stopped_bridge_times_out_with_silence),
     T(events_and_latency_are_reported),
+    T(hot_mode_is_bit_identical_to_default_and_in_process),
+    T(hot_mode_closes_at_once_and_leaves_nothing),
+    T(hot_mode_setter_checks_its_arguments),
+    T(hot_bridge_that_dies_is_crashed_at_once),
 #undef T
   };
   return cmocka_run_group_tests_name("audio", tests, fx_group_setup, NULL);

@@ -169,14 +169,21 @@ open_aarch64_elf_is_wrong_arch(void** state)
   assert_true(fx_contains(pb_host_last_error(f->host), f->path));
 }
 
+/* With plugbox-bridge-32 installed, test_bridge32 opens i386 plugins. */
 static void
-open_i386_elf_is_wrong_arch_for_now(void** state)
+open_i386_elf_without_bridge32_is_wrong_arch(void** state)
 {
   fixture_t* f = (fixture_t*)*state;
   pb_plugin_t* p = NULL;
   write_elf(f, "x86.so", 1, 3 /* EM_386 */);
+  assert_int_equal(setenv("PLUGBOX_BRIDGE_32", "/nowhere/bridge-32", 1), 0);
   assert_int_equal(fx_open(f, f->path, &p), PB_ERR_ARCH);
-  assert_true(fx_contains(pb_host_last_error(f->host), "i386"));
+  assert_int_equal(unsetenv("PLUGBOX_BRIDGE_32"), 0);
+  assert_null(p);
+  const char* e = pb_host_last_error(f->host);
+  assert_true(fx_contains(e, "i386 plugin"));
+  assert_true(fx_contains(e, "plugbox-bridge-32 is not installed"));
+  assert_true(fx_contains(e, "/nowhere/bridge-32"));
 }
 
 static void
@@ -727,7 +734,7 @@ main(void)
     T(open_text_file_is_not_elf),
     T(open_directory_is_not_elf),
     T(open_aarch64_elf_is_wrong_arch),
-    T(open_i386_elf_is_wrong_arch_for_now),
+    T(open_i386_elf_without_bridge32_is_wrong_arch),
     T(open_windows_dll_is_wrong_arch),
     T(open_unreadable_file_is_access),
     T(open_with_missing_bridge_names_it),

@@ -341,13 +341,15 @@ hung_bridge_times_out_and_is_killed(void** state)
   pb_plugin_close(p);
 }
 
+/* SIGKILL, not a catchable signal: the bridge's crash handler would let
+ * its main thread answer the pending request before the re-raised signal
+ * ends the process, and the test is about a death during the call. */
 static void*
-abort_stopped(void* arg)
+kill_stopped(void* arg)
 {
   const int pid = *(const int*)arg;
   fx_sleep_ms(200);
-  (void)kill(pid, SIGABRT);
-  (void)kill(pid, SIGCONT);
+  (void)kill(pid, SIGKILL);
   return NULL;
 }
 
@@ -362,13 +364,13 @@ bridge_dying_during_a_call_is_crashed(void** state)
   pthread_t killer;
   int pid = pb_plugin_pid(p);
   stop_bridge(p);
-  assert_int_equal(pthread_create(&killer, NULL, abort_stopped, &pid), 0);
+  assert_int_equal(pthread_create(&killer, NULL, kill_stopped, &pid), 0);
   assert_int_equal(pb_plugin_param_get(p, 0, &v, NULL, 0), PB_ERR_CRASHED);
   assert_int_equal(pthread_join(killer, NULL), 0);
   pb_plugin_crash(p, &crash);
-  assert_int_equal(crash.signal, SIGABRT);
+  assert_int_equal(crash.signal, SIGKILL);
   assert_string_equal(crash.call, "param_get");
-  assert_true(fx_contains(crash.reason, "died of SIGABRT in param_get"));
+  assert_true(fx_contains(crash.reason, "died of SIGKILL in param_get"));
   pb_plugin_close(p);
 }
 

@@ -66,6 +66,25 @@ created_block_is_sealed_and_maps_back(void** state)
 }
 
 static void
+new_block_says_neither_side_runs_anywhere(void** state)
+{
+  (void)state;
+  pb_shm_t host;
+  assert_int_equal(pb_shm_create(&host, 64, 2, 2), 0);
+  const struct pb_shm_header* h = &host.block->header;
+  assert_int_equal(h->layout_version, PB_SHM_LAYOUT_VERSION);
+  assert_int_equal(h->host_cpu, PB_SHM_NO_CPU);
+  assert_int_equal(h->bridge_cpu, PB_SHM_NO_CPU);
+  assert_int_equal(h->host_state, PB_SHM_HOST_IDLE);
+  assert_int_equal(h->bridge_state, PB_SHM_BRIDGE_SLEEPING);
+  assert_int_equal(h->hot_mode, 0);
+  /* The CPU of this thread is known and in range. */
+  const uint32_t cpu = pb_shm_cpu();
+  assert_true(cpu != PB_SHM_NO_CPU && cpu < 4096u);
+  pb_shm_close(&host);
+}
+
+static void
 map_rejects_unsealed_and_corrupt_blocks(void** state)
 {
   (void)state;
@@ -113,6 +132,7 @@ main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(size_counts_every_channel_and_refuses_huge_blocks),
     cmocka_unit_test(created_block_is_sealed_and_maps_back),
+    cmocka_unit_test(new_block_says_neither_side_runs_anywhere),
     cmocka_unit_test(map_rejects_unsealed_and_corrupt_blocks),
     cmocka_unit_test(futex_wait_times_out_or_returns_at_once),
   };

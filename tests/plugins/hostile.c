@@ -3,12 +3,19 @@
  *
  *   "tcp=allowed udp=denied:EPERM ... files=1021 memory=skipped"
  *
+ * and, for what aims at the host process itself, its vendor string
+ * ("fcntl_owner_host=denied:EPERM ...").
  * "allowed" means the action got past every layer: it succeeded, or failed
  * only for a reason outside the sandbox (ECONNREFUSED: nobody listens).
  * "denied:ERRNO" is anything else.  files= counts the files it could hold
  * open (it tries 100000); memory= is "skipped" in a bridge built with
- * AddressSanitizer, which cannot run under an address-space limit.
- * Whatever it creates it removes, whatever it stops it resumes. */
+ * AddressSanitizer, which cannot run under an address-space limit, and in
+ * a 32-bit one, which has no 8 GiB to reserve.
+ * Whatever it creates it removes, whatever it stops it resumes.
+ *
+ * One action is not in effOpen, because it must kill a sandboxed bridge:
+ * switching the plugin on (effMainsChanged 1) makes a 32-bit syscall
+ * (int 0x80, getpid) from 64-bit code. */
 #define _GNU_SOURCE /* strerrorname_np, dladdr, RTLD_DEFAULT */
 
 #include "plugin_base.h"
@@ -17,27 +24,37 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define N_FILES 100000
-#define BIG_BYTES (8ull << 30)
+#if SIZE_MAX > 0xffffffffu
+#define BIG_BYTES ((size_t)8 << 30)
+#else
+#define BIG_BYTES ((size_t)0) /* no 8 GiB in 32 bits: memory=skipped */
+#endif
 
 extern char** environ;
 
 static char outcome[480];
+static char more[200];
 static const char anchor = 0; /* an object in this file, for dladdr */
 
 static const char* const no[] = { NULL };
@@ -56,17 +73,30 @@ static const pb_tp_desc_t desc = {
 /* ---------------------------------------------------------------- record */
 
 static void
-note(const char* name, int err)
+note_in(char* buf, size_t cap, const char* name, int err)
 {
-  const size_t used = strlen(outcome);
+  const size_t used = strlen(buf);
   const char* e = err ? strerrorname_np(err) : NULL;
-  (void)snprintf(outcome + used,
-                 sizeof outcome - used,
+  (void)snprintf(buf + used,
+                 cap - used,
                  "%s%s=%s%s",
                  used ? " " : "",
                  name,
                  err ? "denied:" : "allowed",
                  err ? (e ? e : "E?") : "");
+}
+
+static void
+note(const char* name, int err)
+{
+  note_in(outcome, sizeof outcome, name, err);
+}
+
+/* The second page (the vendor string): what aims at the host process. */
+static void
+note_more(const char* name, int err)
+{
+  note_in(more, sizeof more, name, err);
 }
 
 /* 0 if the call succeeded or `ok_err` explains its failure, else errno. */
@@ -165,6 +195,54 @@ try_ptrace(void)
   return 0;
 }
 
+/* Make the host the owner of a socket (what O_ASYNC would then signal),
+ * then give it back to nobody: by fcntl, or by the sockets' ioctl. */
+static int
+try_own_for_host(int by_ioctl)
+{
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+    return errno;
+  int host = (int)getppid();
+  const int rc =
+    by_ioctl ? ioctl(fds[0], FIOSETOWN, &host) : fcntl(fds[0], F_SETOWN, host);
+  const int err = rc < 0 ? errno : 0;
+  (void)fcntl(fds[0], F_SETOWN, 0);
+  (void)close(fds[0]);
+  (void)close(fds[1]);
+  return err;
+}
+
+/* Whether this process holds any capability (CapEff in its status):
+ * root does, and so does the creator of a user namespace until it drops
+ * them. */
+static int
+try_hold_caps(void)
+{
+  char line[256];
+  unsigned long long eff = 0;
+  FILE* f = fopen("/proc/self/status", "re");
+  if (!f)
+    return errno;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "CapEff: %llx", &eff) == 1)
+      break;
+  (void)fclose(f);
+  return eff ? 0 : EPERM;
+}
+
+/* Set the host's CPU affinity to what it already is: harmless, but a
+ * plugin allowed this could pin the host's audio thread anywhere. */
+static int
+try_host_affinity(void)
+{
+  cpu_set_t set;
+  const pid_t host = getppid();
+  if (sched_getaffinity(host, sizeof set, &set) < 0)
+    return errno;
+  return sched_setaffinity(host, sizeof set, &set) < 0 ? errno : 0;
+}
+
 /* ------------------------------------------------------------------ files */
 
 static int
@@ -217,6 +295,30 @@ try_list(const char* path)
   const int err = ok ? 0 : errno ? errno : ENOENT;
   (void)closedir(dir);
   return err;
+}
+
+/* Whether the host's /tmp shows through: test_sandbox.c keeps this file
+ * there; a private tmpfs on /tmp does not have it. */
+static int
+try_see_tmp(void)
+{
+  struct stat st;
+  return stat("/tmp/pb-hostile-marker", &st) < 0 ? errno : 0;
+}
+
+/* chmod of the plugin's own file to the mode it has: changes nothing, but
+ * only an owner (or root) on a writable mount may do it, and Landlock
+ * does not stop it. */
+static int
+try_chmod_plugin(void)
+{
+  Dl_info info;
+  struct stat st;
+  if (!dladdr(&anchor, &info) || !info.dli_fname)
+    return ENOENT;
+  if (stat(info.dli_fname, &st) < 0)
+    return errno;
+  return chmod(info.dli_fname, st.st_mode & 07777) < 0 ? errno : 0;
 }
 
 static int
@@ -277,7 +379,7 @@ try_many_files(void)
 static void
 try_memory(void)
 {
-  if (dlsym(RTLD_DEFAULT, "__asan_init")) {
+  if (BIG_BYTES == 0 || dlsym(RTLD_DEFAULT, "__asan_init")) {
     const size_t used = strlen(outcome);
     (void)snprintf(outcome + used, sizeof outcome - used, " memory=skipped");
     return;
@@ -298,12 +400,35 @@ try_memory(void)
   note("memory", 0);
 }
 
+/* ----------------------------------------------------------- architecture */
+
+/* getpid by its i386 number through the 32-bit entry: what a plugin might
+ * try to get past a filter written for x86_64 numbers only.  The kernel
+ * may clear r8-r11 on the way back. */
+static void
+try_foreign_syscall(void)
+{
+#if defined(__x86_64__)
+  long rc = 20; /* __NR_getpid on i386 */
+  __asm__ volatile("int $0x80"
+                   : "+a"(rc)
+                   :
+                   : "r8", "r9", "r10", "r11", "memory");
+  (void)rc;
+#endif
+}
+
 /* ------------------------------------------------------------------ plugin */
 
 static void
 attack(void)
 {
   outcome[0] = '\0';
+  more[0] = '\0';
+  note_more("fcntl_owner_host", try_own_for_host(0));
+  note_more("ioctl_owner_host", try_own_for_host(1));
+  note_more("affinity_host", try_host_affinity());
+  note_more("caps", try_hold_caps());
   note("tcp", try_inet(SOCK_STREAM));
   note("udp", try_inet(SOCK_DGRAM));
   note("unix", try_unix());
@@ -313,6 +438,8 @@ attack(void)
   note("kill_host", result(kill(getppid(), 0), 0));
   note("kill_group", result(kill(0, 0), 0));
   note("write_tmp", try_create("/tmp"));
+  note("see_host_tmp", try_see_tmp());
+  note("chmod_plugin", try_chmod_plugin());
   note("write_home", try_create(getenv("HOME")));
   note("write_plugin_dir", try_plugin_dir());
   note("read_shadow", try_read("/etc/shadow"));
@@ -334,9 +461,13 @@ dispatch(pb_vst_effect_t* effect,
 {
   if (opcode == PB_VST_EFF_OPEN)
     attack();
+  if (opcode == PB_VST_EFF_MAINS_CHANGED && value == 1)
+    try_foreign_syscall();
   /* Longer than the format's 64 bytes: the bridge's buffers hold 512. */
   if (opcode == PB_VST_EFF_GET_PRODUCT_STRING)
     return pb_tp_str_copy(ptr, outcome, sizeof outcome);
+  if (opcode == PB_VST_EFF_GET_VENDOR_STRING && more[0])
+    return pb_tp_str_copy(ptr, more, sizeof more);
   return pb_tp_dispatch_default(effect, opcode, index, value, ptr, opt);
 }
 
