@@ -341,9 +341,15 @@ bench_plugin(pb_host_t* host, const char* path, int runs, int blocks)
              bo - in,
              in > 0 ? bo / in : 0.0);
   }
+  char block_text[48] = "";
+  if (bl >= 0)
+    snprintf(block_text,
+             sizeof(block_text),
+             " | block %u: %7.1f us",
+             (unsigned)BLOCK_FRAMES,
+             bl);
   printf("%-34s %s in-process %s ms | bridge alone %6.3f ms | bridged "
-         "open %7.3f ms%s | pb_plugin_open+info %7.3f ms | block %u: "
-         "%7.1f us\n",
+         "open %7.3f ms%s | pb_plugin_open+info %7.3f ms%s\n",
          name,
          arch,
          in_text,
@@ -351,8 +357,7 @@ bench_plugin(pb_host_t* host, const char* path, int runs, int blocks)
          bo,
          vs_text,
          li,
-         BLOCK_FRAMES,
-         bl);
+         block_text);
 }
 
 /* $`env`, else `name` next to this executable, into `out`. */

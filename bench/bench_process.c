@@ -271,21 +271,25 @@ sleep_until(uint64_t ns)
   }
 }
 
-/* Time `n` calls after a few unmeasured ones (which let the bridge settle
- * on its CPU); `paced` waits one block period between starts. */
+/* Time `n` calls after unmeasured ones (at least 20 and 100 ms: the
+ * bridge changes CPU at most every 50 ms); `paced` waits one block period
+ * between starts. */
 static int
 measure(subject_t* s, uint32_t frames, size_t n, int paced, stats_t* out)
 {
   enum
   {
-    WARM_UP = 20
+    WARM_UP_CALLS = 20,
+    WARM_UP_NS = 100000000
   };
   uint64_t* ns = calloc(n, sizeof(uint64_t));
   if (!ns)
     return -1;
   const uint64_t period = (uint64_t)((double)frames / RATE * 1e9);
+  const uint64_t warm_until = pb_clock_now_ns() + WARM_UP_NS;
   uint64_t next = pb_clock_now_ns();
-  for (size_t i = 0; i < n + WARM_UP; ++i) {
+  size_t warm = 0;
+  for (size_t i = 0; i < n;) {
     if (paced) {
       next += period;
       sleep_until(next);
@@ -295,8 +299,11 @@ measure(subject_t* s, uint32_t frames, size_t n, int paced, stats_t* out)
       free(ns);
       return -1;
     }
-    if (i >= WARM_UP)
-      ns[i - WARM_UP] = pb_clock_now_ns() - t0;
+    const uint64_t t1 = pb_clock_now_ns();
+    if (warm < WARM_UP_CALLS || t1 < warm_until)
+      ++warm;
+    else
+      ns[i++] = t1 - t0;
   }
   *out = stats_of(ns, n);
   free(ns);

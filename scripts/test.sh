@@ -11,7 +11,9 @@ echo "== build and test =="
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j "$jobs")
 # The 32-bit bridge's summary (tests/test_bridge32.c), passed or not.
-grep -h "^i386 real plugins:" build/Testing/Temporary/LastTest.log || true
+# The real-plugin tests' summary lines (counts of files, matches, skips).
+grep -hE "^(real plugins|audio|sandbox real plugins|i386 real plugins):" \
+  build/Testing/Temporary/LastTest.log || true
 
 echo "== build and test under ASan + UBSan =="
 scripts/build.sh build-asan -DPLUGBOX_SANITIZE=ON -DPLUGBOX_BENCH=OFF
