@@ -1,10 +1,10 @@
 /* Sandbox layer: seccomp, through libseccomp.  The allow list of
  * sandbox_seccomp_allow.c, then a forbid list over a default of ALLOW: no
  * sockets, no exec, no new processes (threads are fine), no ptrace or
- * access to other processes' memory, no signals or rlimits aimed at other
- * processes, no file owners (another way to signal them), no mounts,
- * namespaces, keyrings, BPF, perf, io_uring (whose operations bypass
- * seccomp), module or kexec calls.  Violations answer EPERM; clone3
+ * access to other processes' memory, no signals, rlimits or scheduling
+ * aimed at other processes, no file owners (another way to signal them),
+ * no mounts, namespaces, keyrings, BPF, perf, io_uring (whose operations
+ * bypass seccomp), module or kexec calls.  Violations answer EPERM; clone3
  * answers ENOSYS, so glibc falls back to clone, whose flags a filter can
  * read.
  *
@@ -18,17 +18,22 @@
  * kernel reads 32 bits, libseccomp compares 64, and a caller may set the
  * high half.  The checks below deny whatever is not exactly allowed, so a
  * set high half is denied, never let through. */
-#define _GNU_SOURCE /* CLONE_THREAD */
+#define _GNU_SOURCE /* CLONE_THREAD, syscall */
 
 #include "bridge/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/sockios.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Forbidden whatever their arguments. */
@@ -168,6 +173,121 @@ deny_processes(scmp_filter_ctx ctx)
   return err;
 }
 
+/* -------------------------------------------------- others' scheduling */
+
+/* Calls that change (or, get_robust_list, read) the scheduling of the
+ * thread or process their pid argument names: allowed only at pid 0 (the
+ * calling thread) or at our own pid (our main thread).  Without a pid
+ * namespace the host's threads have numbers here, and a host that is not
+ * root shares our uid, so the kernel's own checks let a plugin pin,
+ * renice or demote them.  Our other threads' tids are denied too: no
+ * filter can tell them from the host's (docs/sandbox.md, "others'
+ * scheduling").  setpriority and ioprio_set aim at a process only with
+ * PRIO_PROCESS and IOPRIO_WHO_PROCESS; a process group or a user (which
+ * includes the host) is denied.  The pid arguments are C ints: only their
+ * low 32 bits are compared, as the kernel reads them.
+ *
+ * libseccomp rejects two comparisons of one argument in a rule (EINVAL),
+ * so "pid is 0 or ours" is this short program of its own, stacked after
+ * the forbid list and built here because it holds our pid. */
+
+#define IOPRIO_WHO_PROCESS_ 1 /* linux/ioprio.h, not in every libc */
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LOW_HALF 4
+#else
+#define LOW_HALF 0
+#endif
+#define ARG_LOW(i)                                                             \
+  ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (i) + LOW_HALF))
+
+/* The calls whose first argument is the pid. */
+static const uint32_t pid_first[] = {
+  SYS_sched_setaffinity, SYS_sched_setparam,  SYS_sched_setscheduler,
+  SYS_sched_setattr,     SYS_get_robust_list,
+};
+
+static int
+deny_others_scheduling(void)
+{
+  enum
+  {
+    N_FIRST = sizeof pid_first / sizeof *pid_first,
+    /* labels, counted from the first syscall compare (prog[4]) */
+    AT_A0 = N_FIRST + 3, /* after the compares, the two others and ALLOW */
+    AT_PRIO = AT_A0 + 4, /* A0 block: load, two compares, deny */
+    AT_IOPRIO = AT_PRIO + 2,
+    AT_A1 = AT_IOPRIO + 2,
+    AT_DENY = AT_A1 + 3,
+    AT_ALLOW = AT_DENY + 1,
+    N = 4 + AT_ALLOW + 1 /* the arch check and the nr load come first */
+  };
+  const uint32_t self = (uint32_t)getpid();
+  const uint32_t allow = SECCOMP_RET_ALLOW;
+  const uint32_t deny = SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA);
+  struct sock_filter prog[N];
+  size_t n = 0;
+  /* Another architecture's calls: the other filters trap them. */
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                           offsetof(struct seccomp_data, arch));
+  prog[n++] = (struct sock_filter)BPF_JUMP(
+    BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 1, 0);
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, allow);
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                           offsetof(struct seccomp_data, nr));
+  /* A jump's offsets count from the instruction after it; label L of the
+   * enum sits at prog[4 + L]. */
+  for (size_t i = 0; i < N_FIRST; ++i)
+    prog[n++] = (struct sock_filter)BPF_JUMP(
+      BPF_JMP | BPF_JEQ | BPF_K, pid_first[i], (uint8_t)(AT_A0 - i - 1), 0);
+  prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                           SYS_setpriority,
+                                           (uint8_t)(AT_PRIO - N_FIRST - 1),
+                                           0);
+  prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                           SYS_ioprio_set,
+                                           (uint8_t)(AT_IOPRIO - N_FIRST - 2),
+                                           0);
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, allow);
+  /* AT_A0: pid in the first argument */
+  prog[n++] =
+    (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0));
+  prog[n++] = (struct sock_filter)BPF_JUMP(
+    BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)(AT_ALLOW - AT_A0 - 2), 0);
+  prog[n++] = (struct sock_filter)BPF_JUMP(
+    BPF_JMP | BPF_JEQ | BPF_K, self, (uint8_t)(AT_ALLOW - AT_A0 - 3), 0);
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, deny);
+  /* AT_PRIO: setpriority(which, who, nice), which must be PRIO_PROCESS */
+  prog[n++] =
+    (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0));
+  prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                           PRIO_PROCESS,
+                                           (uint8_t)(AT_A1 - AT_PRIO - 2),
+                                           (uint8_t)(AT_DENY - AT_PRIO - 2));
+  /* AT_IOPRIO: ioprio_set(which, who, prio), IOPRIO_WHO_PROCESS only */
+  prog[n++] =
+    (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0));
+  prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+                                           IOPRIO_WHO_PROCESS_,
+                                           (uint8_t)(AT_A1 - AT_IOPRIO - 2),
+                                           (uint8_t)(AT_DENY - AT_IOPRIO - 2));
+  /* AT_A1: the pid in the second argument */
+  prog[n++] =
+    (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1));
+  prog[n++] = (struct sock_filter)BPF_JUMP(
+    BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)(AT_ALLOW - AT_A1 - 2), 0);
+  prog[n++] = (struct sock_filter)BPF_JUMP(
+    BPF_JMP | BPF_JEQ | BPF_K, self, (uint8_t)(AT_ALLOW - AT_A1 - 3), 0);
+  /* AT_DENY, AT_ALLOW */
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, deny);
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, allow);
+  if (n != N)
+    return -EFAULT; /* the labels above are wrong */
+  struct sock_fprog fprog = { .len = (unsigned short)n, .filter = prog };
+  return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0 ? 0
+                                                                       : -errno;
+}
+
 /* ------------------------------------------------------- violations */
 
 #define TRAPPED_BY_SECCOMP 1 /* si_code of a seccomp trap: SYS_SECCOMP */
@@ -273,11 +393,14 @@ forbid(void)
   if (!err)
     err = seccomp_load(ctx);
   seccomp_release(ctx);
+  if (!err)
+    err = deny_others_scheduling();
   return err;
 }
 
-/* Two stacked filters (../shared/DESIGN.md): the allow list first, then
- * this forbid list, whose EPERM wins over the allow list's ENOSYS. */
+/* Stacked filters (../shared/DESIGN.md): the allow list first, then this
+ * forbid list (and its scheduling part), whose EPERM wins over the allow
+ * list's ENOSYS. */
 int
 pb_sandbox_seccomp(pb_sandbox_report_t* r)
 {

@@ -7,3 +7,10 @@ pb_add_test(test_isolation SOURCES test_isolation.c host_fixture.c
 if(TARGET pb_test_plugins)
   add_dependencies(test_isolation pb_test_plugins)
 endif()
+
+# The same test with --i386: a subset of the fault matrix, a death during
+# process and a restart through plugbox-bridge-32 and the -m32 faulty
+# plugin (tests/bridge32_helpers.cmake); skips, saying why, without them.
+add_test(NAME test_isolation_i386 COMMAND test_isolation --i386)
+set_tests_properties(test_isolation_i386 PROPERTIES TIMEOUT 120 ENVIRONMENT
+  "PB_TEST_PLUGIN_DIR=${CMAKE_BINARY_DIR}/test-plugins;PB_BIN_DIR=${CMAKE_BINARY_DIR}/bin;PB_TEST_PLUGIN_DIR_32=${PB_TEST_PLUGIN_DIR_32}")

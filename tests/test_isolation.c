@@ -4,7 +4,11 @@
  * point, the host gets a status within the deadline, a crash record that
  * says what happened, no leaked process, fd, memfd or thread, and can
  * restart the plugin with its state.  Every cell of the fault matrix is
- * printed with the time the host took to learn of the fault. */
+ * printed with the time the host took to learn of the fault.
+ *
+ * With --i386 (ctest's test_isolation_i386) a representative subset runs
+ * against plugbox-bridge-32 and the -m32 build of the faulty plugin
+ * ($PB_TEST_PLUGIN_DIR_32): the same helpers and checks, other plugins. */
 #define _XOPEN_SOURCE 700 /* getpgid */
 
 #include "host_fixture.h"
@@ -41,6 +45,13 @@ static const char* const entries[] = {
   "chunk_get", "chunk_set", "process",       "close",
 };
 #define N_ENTRIES (sizeof entries / sizeof entries[0])
+
+/* --i386: these faults run through plugbox-bridge-32, at every entry
+ * (the i386 build makes their pb_test_faulty_open_* copies too). */
+static int i386_mode;
+static const char* const i386_faults[] = {
+  "segv", "abort", "exit", "stack", "loop", "garbage_fd",
+};
 
 /* ------------------------------------------------------------ helpers */
 
@@ -101,6 +112,8 @@ open_faulty(fixture_t* f, int running)
 {
   pb_plugin_t* p = NULL;
   assert_int_equal(fx_open(f, fx_test_plugin("pb_test_faulty"), &p), PB_OK);
+  if (i386_mode)
+    assert_string_equal(pb_plugin_info(p)->arch, "i386");
   if (running) {
     assert_int_equal(pb_plugin_set_active(p, 1), PB_OK);
     assert_int_equal(pb_plugin_set_processing(p, 1), PB_OK);
@@ -386,7 +399,7 @@ print_cell(const char* fault, const char* entry, const cell_t* c)
 }
 
 static void
-matrix_rows(void** state, size_t first, size_t last)
+matrix_of(void** state, const char* const* which, size_t n)
 {
   fixture_t* f = (fixture_t*)*state;
   FX_NEED(fx_test_plugin("pb_test_faulty"));
@@ -395,19 +408,33 @@ matrix_rows(void** state, size_t first, size_t last)
   pb_plugin_close(open_faulty(f, 0));
   const int n_fds = fx_count_fds();
   const int n_threads = fx_count_dir("/proc/self/task");
-  for (size_t i = first; i < last && i < N_FAULTS; ++i)
+  for (size_t i = 0; i < n; ++i)
     for (size_t e = 0; e < N_ENTRIES; ++e) {
       cell_t c;
       if (is(entries[e], "open"))
-        c = run_open_cell(f, faults[i]);
+        c = run_open_cell(f, which[i]);
       else if (is(entries[e], "close"))
-        c = run_close_cell(f, faults[i]);
+        c = run_close_cell(f, which[i]);
       else
-        c = run_entry_cell(f, faults[i], entries[e]);
-      print_cell(faults[i], entries[e], &c);
+        c = run_entry_cell(f, which[i], entries[e]);
+      print_cell(which[i], entries[e], &c);
       assert_no_leaks(n_fds, n_threads);
     }
   fflush(stdout);
+}
+
+static void
+matrix_rows(void** state, size_t first, size_t last)
+{
+  if (last > N_FAULTS)
+    last = N_FAULTS;
+  matrix_of(state, faults + first, last - first);
+}
+
+static void
+matrix_i386_subset(void** state)
+{
+  matrix_of(state, i386_faults, sizeof i386_faults / sizeof i386_faults[0]);
 }
 
 static void
@@ -582,6 +609,10 @@ hundred_crash_restart_cycles_in_a_row(void** state)
   const int n_fds = fx_count_fds();
   const int n_threads = fx_count_dir("/proc/self/task");
   pb_plugin_t* p = open_faulty(f, 1);
+  /* Every cycle is a death, noticed through the pidfd; a long deadline
+   * keeps a slow death (an ASan bridge symbolizing its report on a loaded
+   * machine takes longer than 100 ms) from reading as a hang. */
+  assert_int_equal(pb_plugin_set_process_timeout_us(p, 10000000u), PB_OK);
   assert_int_equal(pb_plugin_param_set(p, 0, 0.75f), PB_OK);
   static const char* const cycle[] = { "segv", "abort", "exit", "killpg" };
   double restart_sum = 0.0, restart_max = 0.0;
@@ -747,9 +778,60 @@ bridge_runs_in_its_own_process_group(void** state)
   pb_plugin_close(p);
 }
 
-int
-main(void)
+/* The i386 run's plugins and bridge; NULL if all there, else what is
+ * missing. */
+static const char*
+i386_missing(void)
 {
+  static char bridge[1024];
+  const char* bin = getenv("PB_BIN_DIR");
+  (void)snprintf(
+    bridge, sizeof bridge, "%s/plugbox-bridge-32", bin ? bin : "bin");
+  if (access(bridge, X_OK) != 0)
+    return bridge;
+  if (!fx_test_plugin("pb_test_faulty"))
+    return "the -m32 test plugins (pb_test_faulty.so in "
+           "$PB_TEST_PLUGIN_DIR_32)";
+  return NULL;
+}
+
+static void
+i386_absent(void** state)
+{
+  (void)state;
+  print_message("i386 isolation skipped: %s absent (the i386 libraries: "
+                "scripts/install-deps.sh)\n",
+                i386_missing());
+  skip();
+}
+
+static int
+run_i386(void)
+{
+  const char* dir = getenv("PB_TEST_PLUGIN_DIR_32");
+  if (dir && dir[0] && setenv("PB_TEST_PLUGIN_DIR", dir, 1) != 0)
+    return 1;
+  i386_mode = 1;
+  const struct CMUnitTest absent[] = { cmocka_unit_test(i386_absent) };
+  if (!dir || !dir[0] || i386_missing())
+    return cmocka_run_group_tests_name("isolation_i386", absent, NULL, NULL);
+  const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+    T(bridge_runs_in_its_own_process_group),
+    T(matrix_i386_subset),
+    T(death_during_process_is_noticed_within_a_millisecond),
+    T(restart_restores_parameters_program_and_chunk),
+#undef T
+  };
+  return cmocka_run_group_tests_name(
+    "isolation_i386", tests, fx_group_setup, NULL);
+}
+
+int
+main(int argc, char** argv)
+{
+  if (argc == 2 && is(argv[1], "--i386"))
+    return run_i386();
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
     T(restart_and_snapshot_check_arguments),

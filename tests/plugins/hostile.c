@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -54,7 +55,7 @@
 extern char** environ;
 
 static char outcome[480];
-static char more[200];
+static char more[320];
 static const char anchor = 0; /* an object in this file, for dladdr */
 
 static const char* const no[] = { NULL };
@@ -243,6 +244,79 @@ try_host_affinity(void)
   return sched_setaffinity(host, sizeof set, &set) < 0 ? errno : 0;
 }
 
+/* Renice the host to the niceness it has: changes nothing, but a plugin
+ * allowed this could lower the host's priority. */
+static int
+try_host_nice(void)
+{
+  const pid_t host = getppid();
+  errno = 0;
+  const int nice = getpriority(PRIO_PROCESS, (id_t)host);
+  if (nice == -1 && errno)
+    return errno;
+  return setpriority(PRIO_PROCESS, (id_t)host, nice) < 0 ? errno : 0;
+}
+
+/* Set the host's scheduling policy to what it is (SCHED_OTHER, or an
+ * audio thread's SCHED_FIFO): a plugin allowed this could demote it. */
+static int
+try_host_scheduler(void)
+{
+  struct sched_param param;
+  const pid_t host = getppid();
+  const int policy = sched_getscheduler(host);
+  if (policy < 0 || sched_getparam(host, &param) < 0)
+    return errno;
+  return sched_setscheduler(host, policy, &param) < 0 ? errno : 0;
+}
+
+/* The same on our own process (its main thread), by pid and by 0: what
+ * the sandbox must keep allowing. */
+static int
+try_self_affinity(void)
+{
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) < 0)
+    return errno;
+  if (sched_setaffinity(0, sizeof set, &set) < 0)
+    return errno;
+  if (sched_getaffinity(getpid(), sizeof set, &set) < 0)
+    return errno;
+  return sched_setaffinity(getpid(), sizeof set, &set) < 0 ? errno : 0;
+}
+
+static void*
+park(void* arg)
+{
+  char c;
+  (void)!read(*(const int*)arg, &c, 1);
+  return NULL;
+}
+
+/* The same on another thread of our own, by its tid (as
+ * pthread_setaffinity_np does): strict denies it, since no filter can tell
+ * our tids from the host's (docs/sandbox.md). */
+static int
+try_thread_affinity(void)
+{
+  int fds[2];
+  pthread_t thread;
+  cpu_set_t set;
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    return errno;
+  int err = pthread_create(&thread, NULL, park, &fds[0]);
+  if (!err) {
+    err = pthread_getaffinity_np(thread, sizeof set, &set);
+    if (!err)
+      err = pthread_setaffinity_np(thread, sizeof set, &set);
+    (void)!write(fds[1], "x", 1);
+    (void)pthread_join(thread, NULL);
+  }
+  (void)close(fds[0]);
+  (void)close(fds[1]);
+  return err;
+}
+
 /* ------------------------------------------------------------------ files */
 
 static int
@@ -428,6 +502,10 @@ attack(void)
   note_more("fcntl_owner_host", try_own_for_host(0));
   note_more("ioctl_owner_host", try_own_for_host(1));
   note_more("affinity_host", try_host_affinity());
+  note_more("nice_host", try_host_nice());
+  note_more("sched_host", try_host_scheduler());
+  note_more("affinity_self", try_self_affinity());
+  note_more("affinity_thread", try_thread_affinity());
   note_more("caps", try_hold_caps());
   note("tcp", try_inet(SOCK_STREAM));
   note("udp", try_inet(SOCK_DGRAM));
