@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential cmake pkg-config libuv1-dev libmsgpack-dev \
 libcmocka-dev libseccomp-dev libsndfile1-dev libsmf-dev python3 valgrind \
-clang clang-format git \
+clang libclang-rt-14-dev clang-format git \
 lsp-plugins-vst dpf-plugins-vst zam-plugins dragonfly-reverb-vst"
 # The 32-bit bridge: see docs/architecture.md, "32-bit bridge".
 # libmsgpack-dev:i386 is not here: apt cannot install it beside the amd64
