@@ -14,7 +14,7 @@ if(TARGET pb_test_plugins)
   add_dependencies(test_audio pb_test_plugins)
 endif()
 
-pb_add_test(test_audio_real SOURCES test_audio_real.c
+pb_add_test(test_audio_real SOURCES test_audio_real.c bridged_signal.c
   LIBS plugbox pb_test_ref pb_test_ref_process TIMEOUT 900)
 
 pb_add_test(test_shm SOURCES test_shm.c LIBS pb_common)

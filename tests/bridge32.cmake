@@ -8,7 +8,7 @@
 add_executable(pb_shm_layout_dump shm_layout_dump.c)
 target_link_libraries(pb_shm_layout_dump PRIVATE pb_common pb_warnings)
 
-pb_add_test(test_bridge32 SOURCES test_bridge32.c
+pb_add_test(test_bridge32 SOURCES test_bridge32.c bridged_signal.c
   LIBS plugbox pb_test_ref pb_test_ref_process TIMEOUT 900)
 add_dependencies(test_bridge32 pb_shm_layout_dump)
 if(PB_BRIDGE32)

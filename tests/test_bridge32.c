@@ -8,6 +8,7 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 
 #include "expect_info.h"
+#include "bridged_signal.h"
 #include "plugbox.h"
 #include "ref_list.h"
 #include "ref_process.h"
@@ -192,47 +193,6 @@ i386_test_plugins_describe_as_on_x86_64(void** state)
   pb_host_free(host);
 }
 
-/* The test signal through an open plugin, in blocks of `block`; the hash
- * of the planar outputs, or 0 on a failed call. */
-static uint64_t
-hash_bridged(pb_plugin_t* p, uint32_t block, uint32_t n_in, uint32_t n_out)
-{
-  float* in[PB_REF_MAX_CHANNELS];
-  float* out[PB_REF_MAX_CHANNELS];
-  float* all = calloc((size_t)n_out * N_FRAMES + 1u, sizeof(float));
-  for (uint32_t c = 0; c < PB_REF_MAX_CHANNELS; ++c) {
-    in[c] = calloc(block, sizeof(float));
-    out[c] = calloc(block, sizeof(float));
-  }
-  uint64_t hash = 0;
-  pb_process_t b;
-  memset(&b, 0, sizeof(b));
-  b.n_inputs = n_in;
-  b.n_outputs = n_out;
-  b.inputs = (const float* const*)in;
-  b.outputs = (float* const*)out;
-  for (uint32_t at = 0; at < N_FRAMES; at += block) {
-    b.n_frames = N_FRAMES - at < block ? N_FRAMES - at : block;
-    for (uint32_t c = 0; c < n_in; ++c)
-      for (uint32_t i = 0; i < b.n_frames; ++i)
-        in[c][i] = (float)pb_ref_signal(c, at + i, RATE);
-    if (pb_plugin_process(p, &b) != PB_OK)
-      goto done;
-    for (uint32_t c = 0; c < n_out; ++c)
-      memcpy(
-        all + (size_t)c * N_FRAMES + at, out[c], b.n_frames * sizeof(float));
-  }
-  hash = pb_ref_hash(
-    all, (size_t)n_out * N_FRAMES * sizeof(float), PB_REF_HASH_SEED);
-done:
-  for (uint32_t c = 0; c < PB_REF_MAX_CHANNELS; ++c) {
-    free(in[c]);
-    free(out[c]);
-  }
-  free(all);
-  return hash;
-}
-
 /* Open, process the signal, close: the hash, or 0 on any failure (said). */
 static uint64_t
 process_bridged(pb_host_t* host,
@@ -251,7 +211,8 @@ process_bridged(pb_host_t* host,
   if (info->n_inputs == ref->n_in && info->n_outputs == ref->n_out &&
       pb_plugin_set_active(p, 1) == PB_OK &&
       pb_plugin_set_processing(p, 1) == PB_OK)
-    hash = hash_bridged(p, block, (uint32_t)ref->n_in, (uint32_t)ref->n_out);
+    hash = pb_test_hash_bridged(
+      p, block, (uint32_t)ref->n_in, (uint32_t)ref->n_out, N_FRAMES, RATE);
   pb_plugin_close(p);
   return hash;
 }
