@@ -501,6 +501,15 @@ put_f32(unsigned char* p, float v)
 /* A bank chunk in pb_test_gain's format (tests/plugins/gain.c): four
  * programs, each with its gain at 0.125 (× 0.25), pan centred. */
 static void
+write_bytes(const char* path, const void* data, size_t size)
+{
+  FILE* file = fopen(path, "wb");
+  assert_non_null(file);
+  assert_int_equal(fwrite(data, 1, size, file), size);
+  assert_int_equal(fclose(file), 0);
+}
+
+static void
 write_gain_bank(const char* path)
 {
   enum
@@ -522,10 +531,7 @@ write_gain_bank(const char* path)
     put_f32(e + 24, 0.125f);
     put_f32(e + 28, 0.5f);
   }
-  FILE* file = fopen(path, "wb");
-  assert_non_null(file);
-  assert_int_equal(fwrite(bank, 1, sizeof bank, file), sizeof bank);
-  assert_int_equal(fclose(file), 0);
+  write_bytes(path, bank, sizeof bank);
 }
 
 static void
@@ -657,10 +663,7 @@ write_midi(const char* path)
     0x30, 0x80, 0x3c, 0x40,                                 /* note off */
     0x00, 0xff, 0x2f, 0x00,                                 /* end */
   };
-  FILE* file = fopen(path, "wb");
-  assert_non_null(file);
-  assert_int_equal(fwrite(smf, 1, sizeof smf, file), sizeof smf);
-  assert_int_equal(fclose(file), 0);
+  write_bytes(path, smf, sizeof smf);
 }
 
 static void
