@@ -1,11 +1,11 @@
-/* The first of the two seccomp filters: an allow list with default
- * ENOSYS.  The forbid list (sandbox_seccomp.c) is stacked after it and
- * decides the calls it names: when both filters answer with an errno, the
- * kernel takes the newer filter's.  So this list may be broad (whatever
- * glibc, libuv, C++ runtimes, AddressSanitizer and audio plugins use);
- * its job is to close everything nobody listed, including syscalls newer
- * than this file.  ENOSYS, not EPERM or a kill: code that probes a call
- * (clone3, statx, openat2...) takes its fallback.
+/* The first of the three seccomp filters: an allow list with default
+ * ENOSYS.  The forbid list and the scheduling filter (sandbox_seccomp.c)
+ * are stacked after it and decide the calls they name: when several
+ * filters answer with an errno, the kernel takes the newest filter's.  So this
+ * list may be broad (whatever glibc, libuv, C++ runtimes, AddressSanitizer and
+ * audio plugins use); its job is to close everything nobody listed, including
+ * syscalls newer than this file.  ENOSYS, not EPERM or a kill: code that probes
+ * a call (clone3, statx, openat2...) takes its fallback.
  *
  * Names, not numbers: a name this libseccomp or architecture does not
  * know is skipped.
