@@ -1,6 +1,8 @@
 /* Sandbox layer: resource limits.  Address space (unless built with
  * AddressSanitizer, which reserves terabytes of shadow memory and cannot
- * start under RLIMIT_AS), open files, file size and core dumps; the
+ * start under RLIMIT_AS), open files, file size, core dumps and locked
+ * memory (which the address-space limit does not bound for a bridge
+ * that root started: root's own limit is often unlimited); the
  * process count only inside a user namespace (pb_sandbox_rlimit_nproc),
  * where it counts the bridge's own processes rather than all of the
  * user's, and the host's processes of the same user keep running. */
@@ -25,6 +27,7 @@
 #define NOFILE_LIMIT 1024u
 #define FSIZE_LIMIT (1ull << 30)
 #define NPROC_LIMIT 512u
+#define MEMLOCK_LIMIT (64ull << 20)
 
 /* Lower (never raise) both limits of `resource` to `value`. */
 static int
@@ -70,13 +73,16 @@ pb_sandbox_rlimits(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r)
     err = lower(RLIMIT_FSIZE, (rlim_t)FSIZE_LIMIT);
   if (!err)
     err = lower(RLIMIT_CORE, 0);
+  if (!err)
+    err = lower(RLIMIT_MEMLOCK, (rlim_t)MEMLOCK_LIMIT);
   pb_sandbox_note(r,
                   "rlimit",
                   err,
-                  "%s, NOFILE %u, FSIZE %llu MiB, CORE 0",
+                  "%s, NOFILE %u, FSIZE %llu MiB, CORE 0, MEMLOCK %llu MiB",
                   what,
                   NOFILE_LIMIT,
-                  (unsigned long long)(FSIZE_LIMIT >> 20));
+                  (unsigned long long)(FSIZE_LIMIT >> 20),
+                  (unsigned long long)(MEMLOCK_LIMIT >> 20));
   return err;
 }
 

@@ -4,9 +4,10 @@
  * access to other processes' memory, no signals, rlimits or scheduling
  * aimed at other processes, no file owners (another way to signal them),
  * no mounts, namespaces, keyrings, BPF, perf, io_uring (whose operations
- * bypass seccomp), module or kexec calls.  Violations answer EPERM; clone3
- * answers ENOSYS, so glibc falls back to clone, whose flags a filter can
- * read.
+ * bypass seccomp), module or kexec calls, and the few ioctl and prctl
+ * requests that would undo a layer or reach past the sandbox.
+ * Violations answer EPERM; clone3 answers ENOSYS, so glibc falls back to
+ * clone, whose flags a filter can read.
  *
  * A syscall of another architecture (int 0x80 in a 64-bit bridge, x32
  * calls) is no errno case: each filter answers it with a trap, and the
@@ -32,6 +33,8 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -155,6 +158,39 @@ deny_owners(scmp_filter_ctx ctx)
                            SCMP_SYS(ioctl),
                            1,
                            SCMP_A1(SCMP_CMP_MASKED_EQ, low, ioctl_cmds[c]));
+  return err;
+}
+
+/* Requests of allowed calls that would undo a layer or reach out of the
+ * sandbox.  prctl: PR_SET_PDEATHSIG would let the bridge outlive its host
+ * (pdeathsig is how it dies with it), PR_SET_PTRACER would admit a
+ * tracer from outside, PR_SET_MM rewrites what /proc says of the process.
+ * ioctl: TIOCSTI pushes input into a terminal (into the user's shell,
+ * should one ever be reachable: the classic sandbox escape), TIOCLINUX
+ * reaches the console.  Other requests stay allowed: plugins and their
+ * libraries ask terminals (TCGETS, for isatty) and set names (PR_SET_NAME)
+ * and no other one reaches past the earlier layers. */
+static int
+deny_requests(scmp_filter_ctx ctx)
+{
+  static const scmp_datum_t prctls[] = { PR_SET_PDEATHSIG,
+                                         PR_SET_PTRACER,
+                                         PR_SET_MM };
+  static const scmp_datum_t ioctls[] = { TIOCSTI, TIOCLINUX };
+  const scmp_datum_t low = 0xffffffffu;
+  int err = 0;
+  for (size_t i = 0; !err && i < sizeof prctls / sizeof *prctls; ++i)
+    err = seccomp_rule_add(ctx,
+                           SCMP_ACT_ERRNO(EPERM),
+                           SCMP_SYS(prctl),
+                           1,
+                           SCMP_A0(SCMP_CMP_MASKED_EQ, low, prctls[i]));
+  for (size_t i = 0; !err && i < sizeof ioctls / sizeof *ioctls; ++i)
+    err = seccomp_rule_add(ctx,
+                           SCMP_ACT_ERRNO(EPERM),
+                           SCMP_SYS(ioctl),
+                           1,
+                           SCMP_A1(SCMP_CMP_MASKED_EQ, low, ioctls[i]));
   return err;
 }
 
@@ -390,6 +426,8 @@ forbid(void)
     err = deny_processes(ctx);
   if (!err)
     err = deny_owners(ctx);
+  if (!err)
+    err = deny_requests(ctx);
   if (!err)
     err = seccomp_load(ctx);
   seccomp_release(ctx);

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -55,7 +56,7 @@
 extern char** environ;
 
 static char outcome[480];
-static char more[320];
+static char more[500];
 static const char anchor = 0; /* an object in this file, for dladdr */
 
 static const char* const no[] = { NULL };
@@ -412,6 +413,41 @@ try_unlisted(void)
   return rc < 0 && errno == ENOSYS ? ENOSYS : 0;
 }
 
+/* ------------------------------------------------------ undoing layers */
+
+/* Switch off death with the parent, then put back what was there. */
+static int
+try_pdeathsig(void)
+{
+  int was = 0;
+  if (prctl(PR_GET_PDEATHSIG, &was, 0, 0, 0) < 0)
+    return errno;
+  if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
+    return errno;
+  return prctl(PR_SET_PDEATHSIG, was, 0, 0, 0) < 0 ? errno : 0;
+}
+
+/* Let any process trace this one.  EINVAL: the kernel has no Yama, the
+ * request reached it all the same. */
+static int
+try_ptracer(void)
+{
+  const int err =
+    result(prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0), EINVAL);
+  if (!err)
+    (void)prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+  return err;
+}
+
+/* Push a byte into the input of fd 0 (the bridge's is /dev/null, which
+ * answers ENOTTY: the request reached the driver). */
+static int
+try_tiocsti(void)
+{
+  const char c = '\n';
+  return result(ioctl(0, TIOCSTI, &c), ENOTTY);
+}
+
 /* -------------------------------------------------------------- resources */
 
 static int
@@ -507,6 +543,9 @@ attack(void)
   note_more("affinity_self", try_self_affinity());
   note_more("affinity_thread", try_thread_affinity());
   note_more("caps", try_hold_caps());
+  note_more("undo_pdeathsig", try_pdeathsig());
+  note_more("ptracer_any", try_ptracer());
+  note_more("tiocsti", try_tiocsti());
   note("tcp", try_inet(SOCK_STREAM));
   note("udp", try_inet(SOCK_DGRAM));
   note("unix", try_unix());
