@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 
 #include "bridge/audio.h"
+#include "bridge/crash.h"
 
 #include "common/clock.h"
 #include "common/shm.h"
@@ -637,6 +638,8 @@ audio_main(void* arg)
   place.close_run = 0;
   /* The anticipating timer must not fire 50 µs late (the default slack). */
   (void)prctl(PR_SET_TIMERSLACK, 1ul, 0ul, 0ul, 0ul);
+  /* Without it, a plugin overflowing this thread's stack dies unnoted. */
+  (void)pb_crash_audio_stack();
   publish_cpu(h);
   pb_shm_store(&h->bridge_state, PB_SHM_BRIDGE_RUNNING);
   for (;;) {

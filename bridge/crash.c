@@ -24,6 +24,7 @@
 #define NOTE_BYTES 1024u
 
 static char alt_stack[ALT_STACK_BYTES];
+static char audio_alt_stack[ALT_STACK_BYTES];
 static const char* volatile current_call;
 static pid_t main_tid;
 static const struct pb_shm_header* volatile shm_header;
@@ -216,17 +217,32 @@ map_header(int shm_fd)
     shm_header = (const struct pb_shm_header*)p;
 }
 
+/* An alternate stack is per thread: each thread that may overflow its
+ * own needs one for the handler to run at all. */
+static int
+use_alt_stack(char* stack, size_t size)
+{
+  stack_t ss;
+  memset(&ss, 0, sizeof ss);
+  ss.ss_sp = stack;
+  ss.ss_size = size;
+  return sigaltstack(&ss, NULL) < 0 ? -errno : 0;
+}
+
+int
+pb_crash_audio_stack(void)
+{
+  return use_alt_stack(audio_alt_stack, sizeof audio_alt_stack);
+}
+
 int
 pb_crash_install(int shm_fd)
 {
   main_tid = (pid_t)syscall(SYS_gettid);
   map_header(shm_fd);
-  stack_t ss;
-  memset(&ss, 0, sizeof ss);
-  ss.ss_sp = alt_stack;
-  ss.ss_size = sizeof alt_stack;
-  if (sigaltstack(&ss, NULL) < 0)
-    return -errno;
+  const int err = use_alt_stack(alt_stack, sizeof alt_stack);
+  if (err)
+    return err;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_fault;

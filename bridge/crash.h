@@ -24,6 +24,12 @@
  *  handler can tell a fault during a process call.  Returns 0 or -errno. */
 int pb_crash_install(int shm_fd);
 
+/** Give the calling thread an alternate stack of its own, so that a stack
+ *  overflow there still leaves a note.  For the bridge's one audio thread
+ *  (one static stack: at most one such thread at a time).  Returns 0 or
+ *  -errno.  [audio-thread] */
+int pb_crash_audio_stack(void);
+
 /** Name the plugin call the main thread is about to make (static
  *  storage), or NULL when it is back in the bridge.  [main-thread] */
 void pb_crash_set_call(const char* call);
