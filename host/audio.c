@@ -322,8 +322,13 @@ ring_and_wait(pb_plugin_t* p)
   const uint64_t deadline =
     start + (uint64_t)atomic_load(&p->process_timeout_us) * 1000u;
   p->audio_seq = seq;
+  /* For the hang watch (host/conn.c): the number before the doorbell. */
+  atomic_store(&p->conn.audio_sent_seq, seq);
+  atomic_store(&p->conn.audio_in_flight, 1);
   const uint64_t woke_at = ring(p, seq, cpu, start);
   const pb_status_t st = wait_reply(p, seq, cpu, woke_at, deadline);
+  if (st == PB_OK)
+    atomic_store(&p->conn.audio_in_flight, 0);
   pb_shm_store(&h->host_state, PB_SHM_HOST_IDLE);
   p->audio_last_ns = pb_clock_now_ns() - start;
   return st;
@@ -345,6 +350,8 @@ still_late(pb_plugin_t* p)
     return 1;
   p->audio_seq = done;
   p->audio_late = 0;
+  atomic_store(&p->conn.audio_sent_seq, done);
+  atomic_store(&p->conn.audio_in_flight, 0);
   return 0;
 }
 

@@ -391,9 +391,23 @@ watch_stream(pb_conn_t* c,
 
 /* A bridge stuck in a process call (a plugin in an endless loop, or
  * stopped) does not die by itself and no control call may come for a
- * while: a timer on the I/O thread kills it once the same block has been
- * outstanding for audio_hang_ms.  The host's process call has returned
- * PB_ERR_TIMEOUT long before. */
+ * while: a timer on the I/O thread kills it once a block has been
+ * outstanding, with no answer moving the done word, for audio_hang_ms.
+ * The host's process call has returned PB_ERR_TIMEOUT long before.
+ *
+ * "Outstanding" is the host's own account (audio_in_flight and
+ * audio_sent_seq, which the process caller publishes), not the shared
+ * request word: the plugin runs in the bridge and can overwrite the block,
+ * to make a hung bridge look idle (request_seq = done_seq) or an idle one
+ * look hung.  What it can still do is answer the host's number itself;
+ * then the host sees an answer too, and the next block is watched. */
+static int
+block_pending(const pb_conn_t* c, uint32_t done)
+{
+  return atomic_load(&c->audio_in_flight) &&
+         done != atomic_load(&c->audio_sent_seq);
+}
+
 static void
 on_hang_timer(uv_timer_t* timer)
 {
@@ -405,13 +419,12 @@ on_hang_timer(uv_timer_t* timer)
     return;
   }
   const struct pb_shm_header* h = &c->shm->block->header;
-  const uint32_t req = __atomic_load_n(&h->request_seq, __ATOMIC_ACQUIRE);
   const uint32_t done = __atomic_load_n(&h->done_seq, __ATOMIC_ACQUIRE);
   const uint64_t now = pb_clock_now_ms();
-  if (req == done) {
+  if (!block_pending(c, done)) {
     c->hang_since_ms = 0;
-  } else if (!c->hang_since_ms || c->hang_seq != req) {
-    c->hang_seq = req;
+  } else if (!c->hang_since_ms || c->hang_done != done) {
+    c->hang_done = done;
     c->hang_since_ms = now;
   } else if (now - c->hang_since_ms >= c->audio_hang_ms && !c->hung) {
     c->hung = 1;
@@ -768,6 +781,7 @@ pb_conn_reset(pb_conn_t* c)
   c->ev_head = c->ev_len = 0;
   c->latency_known = 0;
   c->hang_since_ms = 0;
+  atomic_store(&c->audio_in_flight, 0);
   c->shm = NULL;
   /* A note the old bridge left must not be read as the new one's. */
   c->ring_start = c->ring_len = 0;

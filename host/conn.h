@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -52,11 +53,17 @@ typedef struct pb_conn
   int ctl_open, log_open, poll_open, timer_open; /* handle initialized */
   int hang_open;
   uint32_t audio_hang_ms; /* set before pb_conn_start(); 0: no watch */
-  uint32_t hang_seq;      /* the pending request_seq seen last tick */
-  uint64_t hang_since_ms; /* when it was first seen pending, or 0 */
+  uint32_t hang_done;     /* the done word seen while a block was pending */
+  uint64_t hang_since_ms; /* since when it has not moved, or 0 */
   pb_frames_t frames;
   uint8_t* ctl_buf; /* read buffers for libuv */
   char* log_buf;
+
+  /* The host's own account of the audio path, for the hang watch: written
+   * by the process caller (host/audio.c), read by the I/O thread.  The
+   * plugin can scribble on the shared block, not on these. */
+  _Atomic uint32_t audio_sent_seq; /* the last request number sent */
+  _Atomic int audio_in_flight;     /* 1: sent, and not yet seen answered */
 
   /* mutex */
   pid_t pid;        /* 0 once reaped */
