@@ -36,7 +36,7 @@ static struct
   _Atomic(pb_vst_effect_t*) effect;
   _Atomic float sample_rate;
   _Atomic int32_t block_size;
-  int32_t latency; /* as the host last learned it; main thread */
+  _Atomic int32_t latency; /* as the host last learned it */
   char directory[PATH_MAX];
 } state;
 
@@ -90,17 +90,19 @@ void
 pb_host_cb_note_latency(void)
 {
   const pb_vst_effect_t* effect = atomic_load(&state.effect);
-  state.latency = effect ? effect->initial_delay : 0;
+  atomic_store(&state.latency, effect ? effect->initial_delay : 0);
 }
 
 void
 pb_host_cb_report_latency(void)
 {
   const pb_vst_effect_t* effect = atomic_load(&state.effect);
-  if (!effect || effect->initial_delay == state.latency)
+  if (!effect)
     return;
-  state.latency = effect->initial_delay;
-  const pb_event_t ev = { .kind = PB_MSG_EV_LATENCY, .delay = state.latency };
+  const int32_t delay = effect->initial_delay;
+  if (atomic_exchange(&state.latency, delay) == delay)
+    return;
+  const pb_event_t ev = { .kind = PB_MSG_EV_LATENCY, .delay = delay };
   if (state.events)
     pb_events_push(state.events, &ev);
 }
@@ -181,6 +183,9 @@ io_changed(void)
                           .n_inputs = effect->num_inputs,
                           .n_outputs = effect->num_outputs,
                           .delay = effect->initial_delay };
+  /* The host learns the delay from this notice: a later re-read that
+   * finds the same must not report it again. */
+  atomic_store(&state.latency, ev.delay);
   push_event(&ev);
   return 1;
 }
