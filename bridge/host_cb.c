@@ -6,6 +6,7 @@
 #include "bridge/audio.h"
 
 #include "common/clock.h"
+#include "common/shm.h"
 #include "proto/message.h"
 
 #include <limits.h>
@@ -154,10 +155,11 @@ automate(int32_t index, float value)
   if (!param_exists(index) || isnan(value))
     return 0;
 
-  pb_audio_note_automation();
   pb_event_t ev = { .kind = PB_MSG_EV_AUTOMATE, .index = (uint32_t)index };
   ev.value = value < 0.0f ? 0.0f : value > 1.0f ? 1.0f : value;
-  push_event(&ev);
+  /* From the audio thread in a block: into shared memory, no lock. */
+  if (!pb_audio_param_event(PB_SHM_PARAM_AUTOMATE, index, ev.value))
+    push_event(&ev);
   return 0;
 }
 
@@ -167,8 +169,12 @@ edit(uint32_t kind, int32_t index)
   if (!param_exists(index))
     return 0;
 
+  const uint32_t shm_kind = kind == PB_MSG_EV_BEGIN_EDIT
+                              ? PB_SHM_PARAM_BEGIN_EDIT
+                              : PB_SHM_PARAM_END_EDIT;
   const pb_event_t ev = { .kind = kind, .index = (uint32_t)index };
-  push_event(&ev);
+  if (!pb_audio_param_event(shm_kind, index, 0.0f))
+    push_event(&ev);
   return 1;
 }
 

@@ -145,7 +145,7 @@ store_event(pb_conn_t* c, const pb_msg_t* m)
     ev.index = arg_u(m, 0);
     ev.value = arg_f(m, 1);
   }
-  ++c->ev_total;
+  atomic_fetch_add(&c->ev_total, 1u);
   if (c->ev_len == PB_CONN_MAX_EVENTS) { /* keep the newest */
     c->ev_head = (c->ev_head + 1u) % PB_CONN_MAX_EVENTS;
     --c->ev_len;
@@ -838,10 +838,12 @@ pb_conn_pid(pb_conn_t* c)
 }
 
 int
-pb_conn_poll_event(pb_conn_t* c, pb_event_t* out)
+pb_conn_poll_event(pb_conn_t* c, uint64_t before, pb_event_t* out)
 {
   pthread_mutex_lock(&c->mutex);
-  const int any = c->ev_len > 0;
+  /* Dropped events count as taken: the oldest kept is number total - len. */
+  const int any =
+    c->ev_len > 0 && atomic_load(&c->ev_total) - c->ev_len < before;
   if (any) {
     *out = c->events[c->ev_head];
     c->ev_head = (c->ev_head + 1u) % PB_CONN_MAX_EVENTS;
@@ -849,6 +851,15 @@ pb_conn_poll_event(pb_conn_t* c, pb_event_t* out)
   }
   pthread_mutex_unlock(&c->mutex);
   return any;
+}
+
+uint64_t
+pb_conn_events_dropped(pb_conn_t* c)
+{
+  pthread_mutex_lock(&c->mutex);
+  const uint64_t n = c->ev_dropped;
+  pthread_mutex_unlock(&c->mutex);
+  return n;
 }
 
 int

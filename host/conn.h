@@ -82,7 +82,8 @@ typedef struct pb_conn
   char broken_why[160];
   pb_event_t events[PB_CONN_MAX_EVENTS];
   uint32_t ev_head, ev_len;
-  uint64_t ev_total, ev_dropped;
+  _Atomic uint64_t ev_total; /* received; read without the mutex too */
+  uint64_t ev_dropped;
   int32_t latency; /* from the newest IO_CHANGED or LATENCY event */
   int latency_known;
   char* ring; /* the newest log bytes, circular */
@@ -111,9 +112,13 @@ void pb_conn_reset(pb_conn_t* c);
  *  for `audio_hang_ms`. */
 int pb_conn_hung(pb_conn_t* c);
 
-/** Take the oldest event the bridge sent.  Returns 1 and fills `*out`, or
- *  0 when none is pending. */
-int pb_conn_poll_event(pb_conn_t* c, pb_event_t* out);
+/** Take the oldest event the bridge sent, if it was among the first
+ *  `before` received (counting from the start: ev_total then).  Returns 1
+ *  and fills `*out`, or 0 when none such is pending. */
+int pb_conn_poll_event(pb_conn_t* c, uint64_t before, pb_event_t* out);
+
+/** Events dropped because the queue was full. */
+uint64_t pb_conn_events_dropped(pb_conn_t* c);
 
 /** The newest latency the bridge reported; returns 0 if none yet. */
 int pb_conn_latency(pb_conn_t* c, int32_t* out);

@@ -540,12 +540,36 @@ typedef struct
   int32_t index; /**< parameter (AUTOMATE, BEGIN/END_EDIT) */
   float value;   /**< AUTOMATE */
   int32_t n_inputs, n_outputs, latency; /**< IO_CHANGED, LATENCY */
+  /* Appended. */
+  uint32_t frame; /**< AUTOMATE, BEGIN/END_EDIT raised in a block: the
+                       first frame of the part of the block the plugin was
+                       processing (blocks split at timed parameter
+                       changes), else 0 */
 } pb_plugin_event_t;
 
+/** Most automation and edit events kept per block from the plugin's
+ *  audio thread; more are dropped and counted (pb_plugin_events_dropped()).
+ */
+#define PB_BLOCK_PARAM_EVENTS_MAX 256u
+
 /** Take the oldest pending event: PB_OK and `*out` filled, or
- *  PB_ERR_RANGE when none is pending.  [main-thread] */
+ *  PB_ERR_RANGE when none is pending.
+ *  Automation and edits the plugin raises from its audio thread during a
+ *  block come back through shared memory (at most
+ *  PB_BLOCK_PARAM_EVENTS_MAX per block) and are queued when
+ *  pb_plugin_process() returns PB_OK, without a lock; events from the
+ *  plugin's other threads (setParameter, its GUI) and I/O and latency
+ *  changes come through the bridge's pipe.  Each block's events come after
+ *  the pipe events received before that block returned.
+ *  [main-thread] May run on another thread than pb_plugin_process(), but
+ *  on one thread at a time. */
 PB_API pb_status_t pb_plugin_poll_event(pb_plugin_t* plugin,
                                         pb_plugin_event_t* out);
+
+/** Events lost since open: over PB_BLOCK_PARAM_EVENTS_MAX in a block (as
+ *  the bridge counted them), or while a queue was full (1024 block
+ *  events, 256 pipe events not yet polled).  0 for NULL.  [any-thread] */
+PB_API uint64_t pb_plugin_events_dropped(const pb_plugin_t* plugin);
 
 /** The plugin's current latency in frames (re-read after processing starts
  *  and on every I/O change).  [main-thread] */

@@ -5,7 +5,15 @@
  * (effMainsChanged on) and START_DELAY once processing starts
  * (effStartProcess), each time and silently, as many plugins do.  Setting
  * "Latency" to v sets it to round(v * LATENCY_SCALE) and says so with
- * audioMasterIOChanged. */
+ * audioMasterIOChanged.
+ *
+ * Automation: with "Automate" at v, each processReplacing call raises
+ * audioMasterBeginEdit(Target), n = round(v * AUTOMATE_SCALE) times
+ * audioMasterAutomate(Target, k / 1024) for k = 0..n-1, then
+ * audioMasterEndEdit(Target).  Setting "Echo" raises
+ * audioMasterAutomate(Echo, value) from setParameter, on whichever thread
+ * sets it (the bridge's main thread for a control call, its audio thread
+ * for a timed change in a block). */
 #include "plugin_base.h"
 
 #include <math.h>
@@ -14,6 +22,9 @@
 enum
 {
   P_LATENCY,
+  P_AUTOMATE,
+  P_TARGET,
+  P_ECHO,
   N_PARAMS
 };
 
@@ -22,6 +33,7 @@ enum
   MAINS_DELAY = 64,
   START_DELAY = 128,
   LATENCY_SCALE = 1000,
+  AUTOMATE_SCALE = 1000,
 };
 
 typedef struct
@@ -30,7 +42,10 @@ typedef struct
   float values[N_PARAMS];
 } events_t;
 
-static const char* const param_names[N_PARAMS] = { "Latency" };
+static const char* const param_names[N_PARAMS] = { "Latency",
+                                                   "Automate",
+                                                   "Target",
+                                                   "Echo" };
 
 static const pb_tp_desc_t desc = {
   .name = "plugbox test events",
@@ -84,6 +99,9 @@ set_parameter(pb_vst_effect_t* effect, int32_t index, float value)
     effect->initial_delay =
       (int32_t)lroundf(self->values[index] * (float)LATENCY_SCALE);
     (void)self->base.host(effect, PB_VST_HOST_IO_CHANGED, 0, 0, NULL, 0.0f);
+  } else if (index == P_ECHO) {
+    (void)self->base.host(
+      effect, PB_VST_HOST_AUTOMATE, P_ECHO, 0, NULL, self->values[index]);
   }
 }
 
@@ -100,7 +118,16 @@ process(pb_vst_effect_t* effect,
         float** outputs,
         int32_t n_frames)
 {
-  (void)effect;
+  events_t* self = self_of(effect);
+  const pb_vst_host_cb_t host = self->base.host;
+  const long n = lroundf(self->values[P_AUTOMATE] * (float)AUTOMATE_SCALE);
+  if (n > 0) {
+    (void)host(effect, PB_VST_HOST_BEGIN_EDIT, P_TARGET, 0, NULL, 0.0f);
+    for (long k = 0; k < n; ++k)
+      (void)host(
+        effect, PB_VST_HOST_AUTOMATE, P_TARGET, 0, NULL, (float)k / 1024.0f);
+    (void)host(effect, PB_VST_HOST_END_EDIT, P_TARGET, 0, NULL, 0.0f);
+  }
   for (int c = 0; c < 2; ++c)
     memcpy(outputs[c], inputs[c], (size_t)n_frames * sizeof(float));
 }
