@@ -146,6 +146,14 @@ store_event(pb_conn_t* c, const pb_msg_t* m)
     ev.value = arg_f(m, 1);
   }
   atomic_fetch_add(&c->ev_total, 1u);
+  if (c->on_event) {
+    /* The caller's code may read the latency (and take the mutex); the
+     * reply it waits for comes after this frame, so nothing else moves. */
+    pthread_mutex_unlock(&c->mutex);
+    c->on_event(c->on_event_data, &ev);
+    pthread_mutex_lock(&c->mutex);
+    return;
+  }
   if (c->ev_len == PB_CONN_MAX_EVENTS) { /* keep the newest */
     c->ev_head = (c->ev_head + 1u) % PB_CONN_MAX_EVENTS;
     --c->ev_len;

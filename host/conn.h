@@ -34,6 +34,9 @@ typedef struct
   int32_t a, b, c; /* inputs, outputs, delay / latency */
 } pb_event_t;
 
+/* Takes the events instead of the queue, when set; see pb_conn_t. */
+typedef void (*pb_conn_event_fn)(void* data, const pb_event_t* ev);
+
 typedef struct pb_conn
 {
   pb_host_t* host;
@@ -52,7 +55,10 @@ typedef struct pb_conn
   uv_timer_t hang_timer; /* watches for an unanswered process block */
   int ctl_open, log_open, poll_open, timer_open; /* handle initialized */
   int hang_open;
-  uint32_t audio_hang_ms; /* set before pb_conn_start(); 0: no watch */
+  uint32_t audio_hang_ms;    /* set before pb_conn_start(); 0: no watch */
+  pb_conn_event_fn on_event; /* set before pb_conn_start(); called on the
+                                I/O thread without the mutex */
+  void* on_event_data;
   uint32_t hang_done;     /* the done word seen while a block was pending */
   uint64_t hang_since_ms; /* since when it has not moved, or 0 */
   pb_frames_t frames;

@@ -16,6 +16,10 @@ pb_plugin_events_push_block(pb_plugin_t* p,
                             const pb_plugin_event_t* ev,
                             uint64_t after)
 {
+  if (p->opts.on_event) {
+    p->opts.on_event(p->opts.on_event_user, ev);
+    return;
+  }
   const uint32_t tail =
     atomic_load_explicit(&p->bev_tail, memory_order_relaxed);
   const uint32_t head =
@@ -67,6 +71,22 @@ event_from_pipe(const pb_event_t* ev, pb_plugin_event_t* out)
   } else if (ev->kind == PB_MSG_EV_LATENCY) {
     out->latency = ev->a;
   }
+}
+
+static void
+on_pipe_event(void* data, const pb_event_t* ev)
+{
+  const pb_plugin_t* p = (const pb_plugin_t*)data;
+  pb_plugin_event_t out;
+  event_from_pipe(ev, &out);
+  p->opts.on_event(p->opts.on_event_user, &out);
+}
+
+void
+pb_plugin_events_attach(pb_plugin_t* p)
+{
+  p->conn.on_event = p->opts.on_event ? on_pipe_event : NULL;
+  p->conn.on_event_data = p;
 }
 
 pb_status_t

@@ -21,7 +21,7 @@ pb_add_test(test_audio_real SOURCES test_audio_real.c bridged_signal.c
 pb_add_test(test_shm SOURCES test_shm.c LIBS pb_common)
 
 pb_add_test(test_audio_events SOURCES test_audio_events.c host_fixture.c
-  LIBS plugbox TIMEOUT 120)
+  LIBS plugbox Threads::Threads TIMEOUT 120)
 if(TARGET pb_test_plugins)
   add_dependencies(test_audio_events pb_test_plugins)
 endif()

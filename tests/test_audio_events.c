@@ -7,6 +7,7 @@
 #include "host_fixture.h"
 #include "plugbox.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define MAINS_DELAY 64         /* = events.c: the delay once resumed */
@@ -256,6 +257,127 @@ automation_from_both_paths_comes_in_order(void** state)
   pb_plugin_close(p);
 }
 
+/* ------------------------------------------------------- the callback */
+
+enum
+{
+  MAX_SEEN = 64
+};
+
+typedef struct
+{
+  pthread_mutex_t mutex; /* the I/O thread and the test's write at once */
+  pb_plugin_event_t events[MAX_SEEN];
+  pthread_t threads[MAX_SEEN];
+  int n;
+  int bad_user;
+} seen_t;
+
+static seen_t* seen_user; /* the pointer the callback must get */
+
+static void
+on_event(void* user, const pb_plugin_event_t* ev)
+{
+  seen_t* s = (seen_t*)user;
+  pthread_mutex_lock(&s->mutex);
+  s->bad_user |= s != seen_user;
+  if (s->n < MAX_SEEN) {
+    s->events[s->n] = *ev;
+    s->threads[s->n] = pthread_self();
+    ++s->n;
+  }
+  pthread_mutex_unlock(&s->mutex);
+}
+
+/* Event `i` has `kind`, `index`, `value`, `frame` (LATENCY: `latency` in
+ * `frame`) and came on the test's thread (`here`) or another. */
+static void
+expect_seen(seen_t* s,
+            int i,
+            pb_plugin_event_kind_t kind,
+            int32_t index,
+            float value,
+            uint32_t frame,
+            int here)
+{
+  pthread_mutex_lock(&s->mutex);
+  assert_true(i < s->n);
+  const pb_plugin_event_t ev = s->events[i];
+  const int on_this_thread = pthread_equal(s->threads[i], pthread_self());
+  pthread_mutex_unlock(&s->mutex);
+  assert_int_equal(ev.kind, kind);
+  if (kind == PB_EVENT_LATENCY) {
+    assert_int_equal(ev.latency, (int32_t)frame);
+  } else {
+    assert_int_equal(ev.index, index);
+    assert_true(ev.value == value);
+    assert_int_equal(ev.frame, frame);
+  }
+  assert_int_equal(on_this_thread, here);
+}
+
+static int
+n_seen(seen_t* s)
+{
+  pthread_mutex_lock(&s->mutex);
+  const int n = s->n;
+  pthread_mutex_unlock(&s->mutex);
+  return n;
+}
+
+static void
+callback_gets_events_of_both_paths_on_their_threads(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  FX_NEED(fx_test_plugin("pb_test_events"));
+  seen_t s;
+  memset(&s, 0, sizeof s);
+  assert_int_equal(pthread_mutex_init(&s.mutex, NULL), 0);
+  seen_user = &s;
+  f->opts.on_event = on_event;
+  f->opts.on_event_user = &s;
+  pb_plugin_t* p = open_events(f);
+  /* Pipe events reach the callback before the call returns. */
+  assert_int_equal(pb_plugin_set_active(p, 1), PB_OK);
+  assert_int_equal(n_seen(&s), 1);
+  expect_seen(&s, 0, PB_EVENT_LATENCY, 0, 0.0f, MAINS_DELAY, 0);
+  assert_int_equal(pb_plugin_latency(p), MAINS_DELAY);
+  assert_int_equal(pb_plugin_set_processing(p, 1), PB_OK);
+  assert_int_equal(pb_plugin_param_set(p, P_ECHO, 0.25f), PB_OK);
+  assert_int_equal(n_seen(&s), 3);
+  expect_seen(&s, 1, PB_EVENT_LATENCY, 0, 0.0f, START_DELAY, 0);
+  expect_seen(&s, 2, PB_EVENT_AUTOMATE, P_ECHO, 0.25f, 0, 0);
+  /* Block events before pb_plugin_process() returns, on its thread. */
+  assert_int_equal(pb_plugin_param_set(p, P_AUTOMATE, 1.0f / AUTOMATE_SCALE),
+                   PB_OK);
+  const pb_param_change_t echo = { 16, P_ECHO, 0.75f };
+  process_ok(p, &echo, 1);
+  assert_int_equal(n_seen(&s), 10);
+  expect_seen(&s, 3, PB_EVENT_BEGIN_EDIT, P_TARGET, 0.0f, 0, 1);
+  expect_seen(&s, 4, PB_EVENT_AUTOMATE, P_TARGET, 0.0f, 0, 1);
+  expect_seen(&s, 5, PB_EVENT_END_EDIT, P_TARGET, 0.0f, 0, 1);
+  expect_seen(&s, 6, PB_EVENT_AUTOMATE, P_ECHO, 0.75f, 16, 1);
+  expect_seen(&s, 7, PB_EVENT_BEGIN_EDIT, P_TARGET, 0.0f, 16, 1);
+  expect_seen(&s, 8, PB_EVENT_AUTOMATE, P_TARGET, 0.0f, 16, 1);
+  expect_seen(&s, 9, PB_EVENT_END_EDIT, P_TARGET, 0.0f, 16, 1);
+  /* Nothing is left for polling. */
+  expect_no_event(p);
+  assert_int_equal(s.bad_user, 0);
+  pb_plugin_close(p);
+  assert_int_equal(n_seen(&s), 10);
+  pthread_mutex_destroy(&s.mutex);
+}
+
+static void
+callback_is_off_by_default(void** state)
+{
+  (void)state;
+  pb_open_opts_t o;
+  pb_open_opts_init(&o);
+  assert_null(o.on_event);
+  assert_null(o.on_event_user);
+}
+
 int
 main(void)
 {
@@ -266,6 +388,8 @@ main(void)
     T(automation_in_a_block_comes_back_at_its_frame),
     T(automation_over_the_bound_is_dropped_and_counted),
     T(automation_from_both_paths_comes_in_order),
+    T(callback_gets_events_of_both_paths_on_their_threads),
+    T(callback_is_off_by_default),
 #undef T
   };
   return cmocka_run_group_tests_name(
