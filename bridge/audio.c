@@ -44,6 +44,7 @@ static struct
   struct pb_shm_transport transport; /* of the block, read once */
   uint32_t seg_start;                /* first frame of the running call */
   uint32_t n_frames;
+  uint32_t n_param_events; /* written to the reply in this block */
   struct event_list list;
   struct pb_vst_midi_event midi[PB_SHM_MIDI_MAX];
   struct pb_vst_sysex_event sysex[PB_SHM_MIDI_MAX];
@@ -156,11 +157,27 @@ pb_audio_events_out(const struct pb_vst_events* events)
   return 1;
 }
 
-void
-pb_audio_note_automation(void)
+/* No lock and no system call: the audio thread owns the reply until it
+ * rings done.  The count is kept here, not read back from the block. */
+int
+pb_audio_param_event(uint32_t kind, int32_t index, float value)
 {
-  if (in_block)
-    ++audio.shm.block->reply.n_automation;
+  if (!in_block)
+    return 0;
+  struct pb_shm_reply* r = &audio.shm.block->reply;
+  if (kind == PB_SHM_PARAM_AUTOMATE)
+    ++r->n_automation;
+  if (audio.n_param_events >= PB_SHM_PARAM_EVENT_MAX) {
+    ++r->n_param_dropped;
+    return 1;
+  }
+  struct pb_shm_param_event* e = &r->param_events[audio.n_param_events++];
+  e->frame = audio.seg_start < audio.n_frames ? audio.seg_start : 0u;
+  e->index = index;
+  e->value = kind == PB_SHM_PARAM_AUTOMATE ? value : 0.0f;
+  e->kind = kind;
+  r->n_param_events = audio.n_param_events;
+  return 1;
 }
 
 /* ------------------------------------------------------------ MIDI in */
@@ -330,6 +347,9 @@ do_block(void)
   reply->n_midi = 0;
   reply->sysex_bytes = 0;
   reply->n_automation = 0;
+  reply->n_param_events = 0;
+  reply->n_param_dropped = 0;
+  audio.n_param_events = 0;
   reply->status = check_request(&dbl, &n_in, &n_out);
   if (reply->status != PB_OK)
     return;

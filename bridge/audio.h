@@ -37,8 +37,11 @@ struct pb_vst_time_info* pb_audio_time(float sample_rate);
 /** Collect events the plugin sends during the block.  [audio-thread] */
 intptr_t pb_audio_events_out(const struct pb_vst_events* events);
 
-/** Count an automation the plugin raised during the block.
- *  [audio-thread] */
-void pb_audio_note_automation(void);
+/** Record a parameter event (PB_SHM_PARAM_*) the plugin raised, in the
+ *  reply's bounded array, if the caller is the audio thread inside a
+ *  block: no lock, no system call.  Returns 1 if taken (kept, or counted
+ *  as dropped when the array is full), 0 if the caller is another thread
+ *  (the event then goes through the pipe's queue).  [any-thread] */
+int pb_audio_param_event(uint32_t kind, int32_t index, float value);
 
 #endif /* PB_BRIDGE_AUDIO_H */

@@ -6,6 +6,7 @@
 #include "bridge/audio.h"
 
 #include "common/clock.h"
+#include "common/shm.h"
 #include "proto/message.h"
 
 #include <limits.h>
@@ -36,7 +37,7 @@ static struct
   _Atomic(pb_vst_effect_t*) effect;
   _Atomic float sample_rate;
   _Atomic int32_t block_size;
-  int32_t latency; /* as the host last learned it; main thread */
+  _Atomic int32_t latency; /* as the host last learned it */
   char directory[PATH_MAX];
 } state;
 
@@ -90,17 +91,19 @@ void
 pb_host_cb_note_latency(void)
 {
   const pb_vst_effect_t* effect = atomic_load(&state.effect);
-  state.latency = effect ? effect->initial_delay : 0;
+  atomic_store(&state.latency, effect ? effect->initial_delay : 0);
 }
 
 void
 pb_host_cb_report_latency(void)
 {
   const pb_vst_effect_t* effect = atomic_load(&state.effect);
-  if (!effect || effect->initial_delay == state.latency)
+  if (!effect)
     return;
-  state.latency = effect->initial_delay;
-  const pb_event_t ev = { .kind = PB_MSG_EV_LATENCY, .delay = state.latency };
+  const int32_t delay = effect->initial_delay;
+  if (atomic_exchange(&state.latency, delay) == delay)
+    return;
+  const pb_event_t ev = { .kind = PB_MSG_EV_LATENCY, .delay = delay };
   if (state.events)
     pb_events_push(state.events, &ev);
 }
@@ -152,10 +155,11 @@ automate(int32_t index, float value)
   if (!param_exists(index) || isnan(value))
     return 0;
 
-  pb_audio_note_automation();
   pb_event_t ev = { .kind = PB_MSG_EV_AUTOMATE, .index = (uint32_t)index };
   ev.value = value < 0.0f ? 0.0f : value > 1.0f ? 1.0f : value;
-  push_event(&ev);
+  /* From the audio thread in a block: into shared memory, no lock. */
+  if (!pb_audio_param_event(PB_SHM_PARAM_AUTOMATE, index, ev.value))
+    push_event(&ev);
   return 0;
 }
 
@@ -165,8 +169,12 @@ edit(uint32_t kind, int32_t index)
   if (!param_exists(index))
     return 0;
 
+  const uint32_t shm_kind = kind == PB_MSG_EV_BEGIN_EDIT
+                              ? PB_SHM_PARAM_BEGIN_EDIT
+                              : PB_SHM_PARAM_END_EDIT;
   const pb_event_t ev = { .kind = kind, .index = (uint32_t)index };
-  push_event(&ev);
+  if (!pb_audio_param_event(shm_kind, index, 0.0f))
+    push_event(&ev);
   return 1;
 }
 
@@ -181,6 +189,9 @@ io_changed(void)
                           .n_inputs = effect->num_inputs,
                           .n_outputs = effect->num_outputs,
                           .delay = effect->initial_delay };
+  /* The host learns the delay from this notice: a later re-read that
+   * finds the same must not report it again. */
+  atomic_store(&state.latency, ev.delay);
   push_event(&ev);
   return 1;
 }

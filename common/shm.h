@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define PB_SHM_MAGIC 0x4d534250u /* "PBSM" little-endian */
-#define PB_SHM_LAYOUT_VERSION 2u
+#define PB_SHM_LAYOUT_VERSION 3u
 #define PB_SHM_FD 4             /* the fd the bridge inherits the block on */
 #define PB_SHM_MAX_CHANNELS 32u /* per direction, fixed at spawn */
 #define PB_SHM_SAMPLE_BYTES 8u  /* room for 64-bit samples */
@@ -26,6 +26,7 @@
 #define PB_SHM_MIDI_MAX 512u    /* = PB_MIDI_MAX_EVENTS */
 #define PB_SHM_SYSEX_MAX 512u   /* = PB_SYSEX_MAX_BYTES, per event */
 #define PB_SHM_SYSEX_AREA 8192u /* sysex bytes per block and direction */
+#define PB_SHM_PARAM_EVENT_MAX 256u /* = PB_BLOCK_PARAM_EVENTS_MAX */
 #define PB_SHM_MAX_BYTES (1u << 30) /* refuse larger blocks */
 
 enum
@@ -135,6 +136,27 @@ _Static_assert(offsetof(struct pb_shm_request, midi) == 6240, "ABI");
 _Static_assert(offsetof(struct pb_shm_request, sysex) == 14432, "ABI");
 _Static_assert(sizeof(struct pb_shm_request) == 22624, "ABI");
 
+enum
+{
+  PB_SHM_PARAM_AUTOMATE = 1,   /* audioMasterAutomate */
+  PB_SHM_PARAM_BEGIN_EDIT = 2, /* audioMasterBeginEdit */
+  PB_SHM_PARAM_END_EDIT = 3,   /* audioMasterEndEdit */
+};
+
+/* A parameter event the plugin raised from its audio thread during the
+ * block.  VST 2 gives these no frame: `frame` is the start of the segment
+ * the plugin was processing (the block is split at timed parameter
+ * changes), 0 without changes. */
+struct pb_shm_param_event
+{
+  uint32_t frame; /* offset in the block */
+  int32_t index;  /* parameter */
+  float value;    /* AUTOMATE: normalized 0..1; else 0 */
+  uint32_t kind;  /* PB_SHM_PARAM_* */
+};
+_Static_assert(sizeof(struct pb_shm_param_event) == 16, "ABI");
+_Static_assert(offsetof(struct pb_shm_param_event, kind) == 12, "ABI");
+
 struct pb_shm_reply
 {
   int32_t status; /* pb_status_t of the block */
@@ -143,9 +165,20 @@ struct pb_shm_reply
   uint32_t n_automation; /* automation events the plugin raised */
   struct pb_shm_midi_event midi[PB_SHM_MIDI_MAX];
   uint8_t sysex[PB_SHM_SYSEX_AREA];
+  /* The automation and edits of the audio thread, in the order raised:
+   * written there without a lock or a system call (the pipe's queue is for
+   * the plugin's other threads).  Past PB_SHM_PARAM_EVENT_MAX they are
+   * counted in `n_param_dropped`, not kept. */
+  uint32_t n_param_events; /* used of `param_events` */
+  uint32_t n_param_dropped;
+  struct pb_shm_param_event param_events[PB_SHM_PARAM_EVENT_MAX];
 };
 _Static_assert(offsetof(struct pb_shm_reply, midi) == 16, "ABI");
-_Static_assert(sizeof(struct pb_shm_reply) == 16400, "ABI");
+_Static_assert(offsetof(struct pb_shm_reply, sysex) == 8208, "ABI");
+_Static_assert(offsetof(struct pb_shm_reply, n_param_events) == 16400, "ABI");
+_Static_assert(offsetof(struct pb_shm_reply, n_param_dropped) == 16404, "ABI");
+_Static_assert(offsetof(struct pb_shm_reply, param_events) == 16408, "ABI");
+_Static_assert(sizeof(struct pb_shm_reply) == 20504, "ABI");
 
 /* Everything before the audio buffers. */
 struct pb_shm_block
@@ -156,10 +189,10 @@ struct pb_shm_block
 };
 _Static_assert(offsetof(struct pb_shm_block, request) == 64, "ABI");
 _Static_assert(offsetof(struct pb_shm_block, reply) == 22688, "ABI");
-_Static_assert(sizeof(struct pb_shm_block) == 39088, "ABI");
+_Static_assert(sizeof(struct pb_shm_block) == 43192, "ABI");
 
 /** Where the audio buffers start: the block rounded up to 64 bytes. */
-#define PB_SHM_AUDIO_OFFSET 39104u
+#define PB_SHM_AUDIO_OFFSET 43200u
 _Static_assert(PB_SHM_AUDIO_OFFSET % 64 == 0 &&
                  PB_SHM_AUDIO_OFFSET >= sizeof(struct pb_shm_block),
                "ABI");

@@ -14,6 +14,8 @@
 
 #include "audio.h"
 
+#include "plugin_events.h"
+
 #include "common/clock.h"
 
 #include <errno.h>
@@ -322,8 +324,13 @@ ring_and_wait(pb_plugin_t* p)
   const uint64_t deadline =
     start + (uint64_t)atomic_load(&p->process_timeout_us) * 1000u;
   p->audio_seq = seq;
+  /* For the hang watch (host/conn.c): the number before the doorbell. */
+  atomic_store(&p->conn.audio_sent_seq, seq);
+  atomic_store(&p->conn.audio_in_flight, 1);
   const uint64_t woke_at = ring(p, seq, cpu, start);
   const pb_status_t st = wait_reply(p, seq, cpu, woke_at, deadline);
+  if (st == PB_OK)
+    atomic_store(&p->conn.audio_in_flight, 0);
   pb_shm_store(&h->host_state, PB_SHM_HOST_IDLE);
   p->audio_last_ns = pb_clock_now_ns() - start;
   return st;
@@ -345,6 +352,8 @@ still_late(pb_plugin_t* p)
     return 1;
   p->audio_seq = done;
   p->audio_late = 0;
+  atomic_store(&p->conn.audio_sent_seq, done);
+  atomic_store(&p->conn.audio_in_flight, 0);
   return 0;
 }
 
@@ -416,6 +425,62 @@ read_midi_out(pb_plugin_t* p, pb_process_t* b)
       p, &r->midi[i], b->n_frames, &b->midi_out[b->n_midi_out]);
 }
 
+_Static_assert(PB_SHM_PARAM_EVENT_MAX == PB_BLOCK_PARAM_EVENTS_MAX, "bound");
+
+/* One parameter event, read once from shared memory and checked; 0 if
+ * bad (a scribbled block: dropped without a word). */
+static int
+take_param_event(const pb_plugin_t* p,
+                 const struct pb_shm_param_event* src,
+                 uint32_t n_frames,
+                 pb_plugin_event_t* dst)
+{
+  struct pb_shm_param_event e;
+  memcpy(&e, src, sizeof(e));
+  if (e.frame >= n_frames || e.index < 0 || e.index >= p->info.n_params)
+    return 0;
+  memset(dst, 0, sizeof(*dst));
+  dst->index = e.index;
+  dst->frame = e.frame;
+  switch (e.kind) {
+    case PB_SHM_PARAM_AUTOMATE:
+      dst->kind = PB_EVENT_AUTOMATE;
+      dst->value = e.value;
+      return e.value >= 0.0f && e.value <= 1.0f; /* NaN fails too */
+    case PB_SHM_PARAM_BEGIN_EDIT:
+      dst->kind = PB_EVENT_BEGIN_EDIT;
+      return 1;
+    case PB_SHM_PARAM_END_EDIT:
+      dst->kind = PB_EVENT_END_EDIT;
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* The automation and edits of the block into the plugin's event ring,
+ * after the pipe events received so far. */
+static void
+read_param_events(pb_plugin_t* p, uint32_t n_frames)
+{
+  const struct pb_shm_reply* r = &p->shm.block->reply;
+  uint32_t n = __atomic_load_n(&r->n_param_events, __ATOMIC_RELAXED);
+  const uint32_t dropped =
+    __atomic_load_n(&r->n_param_dropped, __ATOMIC_RELAXED);
+  if (n > PB_SHM_PARAM_EVENT_MAX)
+    n = PB_SHM_PARAM_EVENT_MAX;
+  if (dropped)
+    pb_plugin_events_drop(p, dropped);
+  if (n == 0)
+    return;
+  const uint64_t after = atomic_load(&p->conn.ev_total);
+  for (uint32_t i = 0; i < n; ++i) {
+    pb_plugin_event_t ev;
+    if (take_param_event(p, &r->param_events[i], n_frames, &ev))
+      pb_plugin_events_push_block(p, &ev, after);
+  }
+}
+
 static pb_status_t
 reply_status(const pb_plugin_t* p)
 {
@@ -453,6 +518,7 @@ process(pb_plugin_t* p, pb_process_t* b, int dbl)
   }
   copy_outputs(p, b, dbl);
   read_midi_out(p, b);
+  read_param_events(p, b->n_frames);
   return PB_OK;
 }
 
@@ -486,56 +552,4 @@ pb_plugin_set_hot_mode(pb_plugin_t* plugin, int on)
   if (plugin->shm.block)
     pb_shm_store(&plugin->shm.block->header.hot_mode, (uint32_t)on);
   return PB_OK;
-}
-
-/* ------------------------------------------------------------ events */
-
-static pb_plugin_event_kind_t
-event_kind(uint32_t msg_kind)
-{
-  switch (msg_kind) {
-    case PB_MSG_EV_AUTOMATE:
-      return PB_EVENT_AUTOMATE;
-    case PB_MSG_EV_BEGIN_EDIT:
-      return PB_EVENT_BEGIN_EDIT;
-    case PB_MSG_EV_END_EDIT:
-      return PB_EVENT_END_EDIT;
-    case PB_MSG_EV_IO_CHANGED:
-      return PB_EVENT_IO_CHANGED;
-    default:
-      return PB_EVENT_LATENCY;
-  }
-}
-
-pb_status_t
-pb_plugin_poll_event(pb_plugin_t* plugin, pb_plugin_event_t* out)
-{
-  if (!plugin || !out)
-    return PB_ERR_INVALID;
-  pb_event_t ev;
-  if (!pb_conn_poll_event(&plugin->conn, &ev))
-    return PB_ERR_RANGE;
-  memset(out, 0, sizeof(*out));
-  out->kind = event_kind(ev.kind);
-  out->index = (int32_t)ev.index;
-  out->value = ev.value;
-  if (ev.kind == PB_MSG_EV_IO_CHANGED) {
-    out->n_inputs = ev.a;
-    out->n_outputs = ev.b;
-    out->latency = ev.c;
-  } else if (ev.kind == PB_MSG_EV_LATENCY) {
-    out->latency = ev.a;
-  }
-  return PB_OK;
-}
-
-int32_t
-pb_plugin_latency(const pb_plugin_t* plugin)
-{
-  if (!plugin)
-    return 0;
-  pb_plugin_t* p = (pb_plugin_t*)(uintptr_t)plugin;
-  int32_t latency = 0;
-  return pb_conn_latency(&p->conn, &latency) ? latency
-                                             : plugin->info.initial_delay;
 }

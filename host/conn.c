@@ -145,7 +145,15 @@ store_event(pb_conn_t* c, const pb_msg_t* m)
     ev.index = arg_u(m, 0);
     ev.value = arg_f(m, 1);
   }
-  ++c->ev_total;
+  atomic_fetch_add(&c->ev_total, 1u);
+  if (c->on_event) {
+    /* The caller's code may read the latency (and take the mutex); the
+     * reply it waits for comes after this frame, so nothing else moves. */
+    pthread_mutex_unlock(&c->mutex);
+    c->on_event(c->on_event_data, &ev);
+    pthread_mutex_lock(&c->mutex);
+    return;
+  }
   if (c->ev_len == PB_CONN_MAX_EVENTS) { /* keep the newest */
     c->ev_head = (c->ev_head + 1u) % PB_CONN_MAX_EVENTS;
     --c->ev_len;
@@ -391,9 +399,23 @@ watch_stream(pb_conn_t* c,
 
 /* A bridge stuck in a process call (a plugin in an endless loop, or
  * stopped) does not die by itself and no control call may come for a
- * while: a timer on the I/O thread kills it once the same block has been
- * outstanding for audio_hang_ms.  The host's process call has returned
- * PB_ERR_TIMEOUT long before. */
+ * while: a timer on the I/O thread kills it once a block has been
+ * outstanding, with no answer moving the done word, for audio_hang_ms.
+ * The host's process call has returned PB_ERR_TIMEOUT long before.
+ *
+ * "Outstanding" is the host's own account (audio_in_flight and
+ * audio_sent_seq, which the process caller publishes), not the shared
+ * request word: the plugin runs in the bridge and can overwrite the block,
+ * to make a hung bridge look idle (request_seq = done_seq) or an idle one
+ * look hung.  What it can still do is answer the host's number itself;
+ * then the host sees an answer too, and the next block is watched. */
+static int
+block_pending(const pb_conn_t* c, uint32_t done)
+{
+  return atomic_load(&c->audio_in_flight) &&
+         done != atomic_load(&c->audio_sent_seq);
+}
+
 static void
 on_hang_timer(uv_timer_t* timer)
 {
@@ -405,13 +427,12 @@ on_hang_timer(uv_timer_t* timer)
     return;
   }
   const struct pb_shm_header* h = &c->shm->block->header;
-  const uint32_t req = __atomic_load_n(&h->request_seq, __ATOMIC_ACQUIRE);
   const uint32_t done = __atomic_load_n(&h->done_seq, __ATOMIC_ACQUIRE);
   const uint64_t now = pb_clock_now_ms();
-  if (req == done) {
+  if (!block_pending(c, done)) {
     c->hang_since_ms = 0;
-  } else if (!c->hang_since_ms || c->hang_seq != req) {
-    c->hang_seq = req;
+  } else if (!c->hang_since_ms || c->hang_done != done) {
+    c->hang_done = done;
     c->hang_since_ms = now;
   } else if (now - c->hang_since_ms >= c->audio_hang_ms && !c->hung) {
     c->hung = 1;
@@ -768,6 +789,7 @@ pb_conn_reset(pb_conn_t* c)
   c->ev_head = c->ev_len = 0;
   c->latency_known = 0;
   c->hang_since_ms = 0;
+  atomic_store(&c->audio_in_flight, 0);
   c->shm = NULL;
   /* A note the old bridge left must not be read as the new one's. */
   c->ring_start = c->ring_len = 0;
@@ -824,10 +846,12 @@ pb_conn_pid(pb_conn_t* c)
 }
 
 int
-pb_conn_poll_event(pb_conn_t* c, pb_event_t* out)
+pb_conn_poll_event(pb_conn_t* c, uint64_t before, pb_event_t* out)
 {
   pthread_mutex_lock(&c->mutex);
-  const int any = c->ev_len > 0;
+  /* Dropped events count as taken: the oldest kept is number total - len. */
+  const int any =
+    c->ev_len > 0 && atomic_load(&c->ev_total) - c->ev_len < before;
   if (any) {
     *out = c->events[c->ev_head];
     c->ev_head = (c->ev_head + 1u) % PB_CONN_MAX_EVENTS;
@@ -835,6 +859,15 @@ pb_conn_poll_event(pb_conn_t* c, pb_event_t* out)
   }
   pthread_mutex_unlock(&c->mutex);
   return any;
+}
+
+uint64_t
+pb_conn_events_dropped(pb_conn_t* c)
+{
+  pthread_mutex_lock(&c->mutex);
+  const uint64_t n = c->ev_dropped;
+  pthread_mutex_unlock(&c->mutex);
+  return n;
 }
 
 int

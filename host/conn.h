@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,6 +33,9 @@ typedef struct
   float value;     /* automated value, if any */
   int32_t a, b, c; /* inputs, outputs, delay / latency */
 } pb_event_t;
+
+/* Takes the events instead of the queue, when set; see pb_conn_t. */
+typedef void (*pb_conn_event_fn)(void* data, const pb_event_t* ev);
 
 typedef struct pb_conn
 {
@@ -51,12 +55,21 @@ typedef struct pb_conn
   uv_timer_t hang_timer; /* watches for an unanswered process block */
   int ctl_open, log_open, poll_open, timer_open; /* handle initialized */
   int hang_open;
-  uint32_t audio_hang_ms; /* set before pb_conn_start(); 0: no watch */
-  uint32_t hang_seq;      /* the pending request_seq seen last tick */
-  uint64_t hang_since_ms; /* when it was first seen pending, or 0 */
+  uint32_t audio_hang_ms;    /* set before pb_conn_start(); 0: no watch */
+  pb_conn_event_fn on_event; /* set before pb_conn_start(); called on the
+                                I/O thread without the mutex */
+  void* on_event_data;
+  uint32_t hang_done;     /* the done word seen while a block was pending */
+  uint64_t hang_since_ms; /* since when it has not moved, or 0 */
   pb_frames_t frames;
   uint8_t* ctl_buf; /* read buffers for libuv */
   char* log_buf;
+
+  /* The host's own account of the audio path, for the hang watch: written
+   * by the process caller (host/audio.c), read by the I/O thread.  The
+   * plugin can scribble on the shared block, not on these. */
+  _Atomic uint32_t audio_sent_seq; /* the last request number sent */
+  _Atomic int audio_in_flight;     /* 1: sent, and not yet seen answered */
 
   /* mutex */
   pid_t pid;        /* 0 once reaped */
@@ -75,7 +88,8 @@ typedef struct pb_conn
   char broken_why[160];
   pb_event_t events[PB_CONN_MAX_EVENTS];
   uint32_t ev_head, ev_len;
-  uint64_t ev_total, ev_dropped;
+  _Atomic uint64_t ev_total; /* received; read without the mutex too */
+  uint64_t ev_dropped;
   int32_t latency; /* from the newest IO_CHANGED or LATENCY event */
   int latency_known;
   char* ring; /* the newest log bytes, circular */
@@ -104,9 +118,13 @@ void pb_conn_reset(pb_conn_t* c);
  *  for `audio_hang_ms`. */
 int pb_conn_hung(pb_conn_t* c);
 
-/** Take the oldest event the bridge sent.  Returns 1 and fills `*out`, or
- *  0 when none is pending. */
-int pb_conn_poll_event(pb_conn_t* c, pb_event_t* out);
+/** Take the oldest event the bridge sent, if it was among the first
+ *  `before` received (counting from the start: ev_total then).  Returns 1
+ *  and fills `*out`, or 0 when none such is pending. */
+int pb_conn_poll_event(pb_conn_t* c, uint64_t before, pb_event_t* out);
+
+/** Events dropped because the queue was full. */
+uint64_t pb_conn_events_dropped(pb_conn_t* c);
 
 /** The newest latency the bridge reported; returns 0 if none yet. */
 int pb_conn_latency(pb_conn_t* c, int32_t* out);

@@ -7,7 +7,8 @@
  *
  * Threads: calls tagged [main-thread] may come from any one thread at a
  * time per object (the library serializes them per plugin); the library
- * never calls back into the host on its own threads. */
+ * calls back into the host on its own threads only through the
+ * pb_open_opts_t.on_event callback, when set. */
 #ifndef PB_HOST_PLUGBOX_H
 #define PB_HOST_PLUGBOX_H
 
@@ -95,6 +96,30 @@ typedef enum
   PB_SANDBOX_STRICT = 2, /**< + namespaces, Landlock, seccomp, no root */
 } pb_sandbox_profile_t;
 
+/** Events the plugin raised (automation, edits, I/O or latency change). */
+typedef enum
+{
+  PB_EVENT_AUTOMATE = 1,
+  PB_EVENT_BEGIN_EDIT = 2,
+  PB_EVENT_END_EDIT = 3,
+  PB_EVENT_IO_CHANGED = 4,
+  PB_EVENT_LATENCY = 5,
+} pb_plugin_event_kind_t;
+
+/** One event; which fields count depends on `kind`. */
+typedef struct
+{
+  pb_plugin_event_kind_t kind;
+  int32_t index; /**< parameter (AUTOMATE, BEGIN/END_EDIT) */
+  float value;   /**< AUTOMATE */
+  int32_t n_inputs, n_outputs, latency; /**< IO_CHANGED, LATENCY */
+  /* Appended. */
+  uint32_t frame; /**< AUTOMATE, BEGIN/END_EDIT raised in a block: the
+                       first frame of the part of the block the plugin was
+                       processing (blocks split at timed parameter
+                       changes), else 0 */
+} pb_plugin_event_t;
+
 /** Options for pb_plugin_open().  Initialize with pb_open_opts_init(). */
 typedef struct
 {
@@ -134,6 +159,25 @@ typedef struct
                                     gets the bridge killed (keep it above
                                     the process timeout); 0: never;
                                     default 3000 */
+  /* Events (appended).  on_event, when set, receives every event the
+   * plugin raises, with on_event_user, instead of pb_plugin_poll_event()
+   * (which then finds none); `ev` is borrowed for the call.  It is called
+   *  - for events that cross the pipe (I/O and latency changes,
+   *    automation from the plugin's other threads), on the host's I/O
+   *    thread, before the reply of the call during which they were raised
+   *    is handed over.  The I/O thread serves every plugin of the host:
+   *    return quickly, and call nothing of the library that takes the
+   *    plugin or waits for a bridge (any call that sends a request, and
+   *    pb_plugin_crash(), pb_plugin_close(), pb_host_free()); it would
+   *    wait on this very thread.  pb_plugin_latency(),
+   *    pb_plugin_events_dropped() and pb_plugin_info() are fine.
+   *  - for automation and edits of a block, on the thread in
+   *    pb_plugin_process(), before it returns PB_OK, in the order raised:
+   *    there it is on the audio path, and must be real-time safe and
+   *    not process the same plugin.
+   * The two may run at the same time. */
+  void (*on_event)(void* user, const pb_plugin_event_t* ev); /**< or NULL */
+  void* on_event_user; /**< passed to on_event */
 } pb_open_opts_t;
 
 /** Fill `opts` with the defaults.  [any-thread] */
@@ -523,29 +567,29 @@ PB_API pb_status_t pb_plugin_set_process_timeout_us(pb_plugin_t* plugin,
  *  [any-thread] */
 PB_API pb_status_t pb_plugin_set_hot_mode(pb_plugin_t* plugin, int on);
 
-/** Events the plugin raised (automation, edits, I/O or latency change). */
-typedef enum
-{
-  PB_EVENT_AUTOMATE = 1,
-  PB_EVENT_BEGIN_EDIT = 2,
-  PB_EVENT_END_EDIT = 3,
-  PB_EVENT_IO_CHANGED = 4,
-  PB_EVENT_LATENCY = 5,
-} pb_plugin_event_kind_t;
-
-/** One event; which fields count depends on `kind`. */
-typedef struct
-{
-  pb_plugin_event_kind_t kind;
-  int32_t index; /**< parameter (AUTOMATE, BEGIN/END_EDIT) */
-  float value;   /**< AUTOMATE */
-  int32_t n_inputs, n_outputs, latency; /**< IO_CHANGED, LATENCY */
-} pb_plugin_event_t;
+/** Most automation and edit events kept per block from the plugin's
+ *  audio thread; more are dropped and counted (pb_plugin_events_dropped()).
+ */
+#define PB_BLOCK_PARAM_EVENTS_MAX 256u
 
 /** Take the oldest pending event: PB_OK and `*out` filled, or
- *  PB_ERR_RANGE when none is pending.  [main-thread] */
+ *  PB_ERR_RANGE when none is pending (always, with an on_event callback).
+ *  Automation and edits the plugin raises from its audio thread during a
+ *  block come back through shared memory (at most
+ *  PB_BLOCK_PARAM_EVENTS_MAX per block) and are queued when
+ *  pb_plugin_process() returns PB_OK, without a lock; events from the
+ *  plugin's other threads (setParameter, its GUI) and I/O and latency
+ *  changes come through the bridge's pipe.  Each block's events come after
+ *  the pipe events received before that block returned.
+ *  [main-thread] May run on another thread than pb_plugin_process(), but
+ *  on one thread at a time. */
 PB_API pb_status_t pb_plugin_poll_event(pb_plugin_t* plugin,
                                         pb_plugin_event_t* out);
+
+/** Events lost since open: over PB_BLOCK_PARAM_EVENTS_MAX in a block (as
+ *  the bridge counted them), or while a queue was full (1024 block
+ *  events, 256 pipe events not yet polled).  0 for NULL.  [any-thread] */
+PB_API uint64_t pb_plugin_events_dropped(const pb_plugin_t* plugin);
 
 /** The plugin's current latency in frames (re-read after processing starts
  *  and on every I/O change).  [main-thread] */

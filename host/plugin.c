@@ -12,6 +12,7 @@
 #include "request.h"
 #include "restart.h"
 #include "launch.h"
+#include "plugin_events.h"
 
 #include "common/clock.h"
 #include "common/elf.h"
@@ -379,6 +380,7 @@ load(pb_plugin_t* p,
       p->host, PB_ERR_NOMEM, "out of memory starting %s", bridge);
   p->conn.child.args = pb_bridge_args_argv(args);
   p->conn.audio_hang_ms = o->audio_hang_ms;
+  pb_plugin_events_attach(p);
   err = pb_conn_start(&p->conn, bridge, p->shm.block ? &p->shm : NULL);
   p->conn.child.args = NULL;
   if (err)

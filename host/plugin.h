@@ -20,7 +20,15 @@
 
 #define PB_PLUGIN_ERROR_CAP 1024
 #define PB_DEFAULT_MEMORY_LIMIT (4ull << 30) /* pb_open_opts_t default */
-#define PB_MAX_READ_PATHS 32 /* = PB_SANDBOX_MAX_PATHS in the bridge */
+#define PB_MAX_READ_PATHS 32      /* = PB_SANDBOX_MAX_PATHS in the bridge */
+#define PB_BLOCK_EVENT_RING 1024u /* block events kept; a power of two */
+
+/* An event of a block, and the pipe events received before it. */
+typedef struct
+{
+  pb_plugin_event_t ev;
+  uint64_t after;
+} pb_block_event_t;
 
 /* What a restart restores (host/restart.c); main thread, call_mutex. */
 typedef struct
@@ -87,6 +95,13 @@ struct pb_plugin
   uint64_t audio_no_spin_until;         /* CPUs contended: sleep, not spin */
   int audio_late;                       /* the last block missed its deadline */
   uint8_t sysex_out[PB_SHM_SYSEX_AREA]; /* for midi_out[].sysex */
+
+  /* Events of the blocks (host/plugin_events.c): a ring with one producer,
+   * the process caller, and one consumer, pb_plugin_poll_event(). */
+  pb_block_event_t block_events[PB_BLOCK_EVENT_RING];
+  _Atomic uint32_t bev_head;       /* next to take; the consumer's */
+  _Atomic uint32_t bev_tail;       /* next to fill; the producer's */
+  _Atomic uint64_t events_dropped; /* block events lost */
 };
 
 /** End the bridge (politely if `polite` and alive) and reap it. */

@@ -2,6 +2,7 @@
 # included from tests/CMakeLists.txt.
 #   test_audio       test plugins, bridged vs in-process, and failures
 #   test_audio_real  every installed real plugin, bridged vs in-process
+#   test_audio_events  events the plugins raise (latency, automation)
 add_library(pb_test_ref_process STATIC ref_process.c)
 target_include_directories(pb_test_ref_process PUBLIC ${PROJECT_SOURCE_DIR}
   ${PROJECT_SOURCE_DIR}/host)
@@ -18,3 +19,9 @@ pb_add_test(test_audio_real SOURCES test_audio_real.c bridged_signal.c
   LIBS plugbox pb_test_ref pb_test_ref_process TIMEOUT 900)
 
 pb_add_test(test_shm SOURCES test_shm.c LIBS pb_common)
+
+pb_add_test(test_audio_events SOURCES test_audio_events.c host_fixture.c
+  LIBS plugbox Threads::Threads TIMEOUT 120)
+if(TARGET pb_test_plugins)
+  add_dependencies(test_audio_events pb_test_plugins)
+endif()

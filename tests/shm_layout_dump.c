@@ -76,12 +76,20 @@ dump_request(void)
 static void
 dump_reply(void)
 {
+  FIELD(pb_shm_param_event, frame);
+  FIELD(pb_shm_param_event, index);
+  FIELD(pb_shm_param_event, value);
+  FIELD(pb_shm_param_event, kind);
+  SIZE(pb_shm_param_event);
   FIELD(pb_shm_reply, status);
   FIELD(pb_shm_reply, n_midi);
   FIELD(pb_shm_reply, sysex_bytes);
   FIELD(pb_shm_reply, n_automation);
   FIELD(pb_shm_reply, midi);
   FIELD(pb_shm_reply, sysex);
+  FIELD(pb_shm_reply, n_param_events);
+  FIELD(pb_shm_reply, n_param_dropped);
+  FIELD(pb_shm_reply, param_events);
   SIZE(pb_shm_reply);
   FIELD(pb_shm_block, header);
   FIELD(pb_shm_block, request);
@@ -98,6 +106,7 @@ main(void)
   printf("PB_SHM_MAGIC %u\n", (unsigned)PB_SHM_MAGIC);
   printf("PB_SHM_LAYOUT_VERSION %u\n", (unsigned)PB_SHM_LAYOUT_VERSION);
   printf("PB_SHM_AUDIO_OFFSET %u\n", (unsigned)PB_SHM_AUDIO_OFFSET);
+  printf("PB_SHM_PARAM_EVENT_MAX %u\n", (unsigned)PB_SHM_PARAM_EVENT_MAX);
   printf("pb_shm_size(512,2,2) %zu\n", pb_shm_size(512, 2, 2));
   printf("pb_shm_size(4096,32,32) %zu\n", pb_shm_size(4096, 32, 32));
   return 0;

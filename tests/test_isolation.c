@@ -550,6 +550,61 @@ death_during_process_is_noticed_within_a_millisecond(void** state)
   assert_true(worst < 50.0);
 }
 
+/* ------------------------------------------------ the hang watch */
+
+/* A plugin that hangs in process and makes the shared doorbell words
+ * agree, as if nothing were pending, is still killed: the watch compares
+ * the done word with the host's own number. */
+static void
+hang_hidden_in_the_shared_block_is_still_killed(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  FX_NEED(fx_test_plugin("pb_test_faulty"));
+  isolation_opts(f);
+  pb_plugin_t* p = open_faulty(f, 1);
+  audio_t a;
+  assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+  arm(p, "hide_hang", "process");
+  const pb_status_t st = pb_plugin_process(p, audio_block(&a, 0.5f));
+  assert_true(st == PB_ERR_TIMEOUT || st == PB_ERR_PROTOCOL);
+  pb_crash_t cr;
+  const double t0 = fx_now_ms();
+  do {
+    fx_sleep_ms(10);
+    pb_plugin_crash(p, &cr);
+  } while (!cr.crashed && fx_now_ms() - t0 < 3000.0);
+  assert_int_equal(cr.crashed, 1);
+  assert_non_null(strstr(cr.reason, "unanswered"));
+  assert_string_equal(cr.signal_name, "SIGKILL");
+  pb_plugin_close(p);
+}
+
+/* A plugin that scribbles on the done word while no block is pending
+ * is not taken for a hung one: nothing was sent that it could owe. */
+static void
+hang_faked_in_the_shared_block_is_not_killed(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  FX_NEED(fx_test_plugin("pb_test_faulty"));
+  isolation_opts(f);
+  pb_plugin_t* p = open_faulty(f, 1);
+  audio_t a;
+  assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+  arm(p, "fake_hang", "param_set");
+  assert_int_equal(pb_plugin_param_set(p, 1, 0.5f), PB_OK);
+  fx_sleep_ms(4 * AUDIO_HANG_MS);
+  pb_crash_t cr;
+  pb_plugin_crash(p, &cr);
+  assert_int_equal(cr.crashed, 0);
+  /* The bridge keeps its own count: the next block is answered. */
+  assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+  assert_true(a.out[0][5] == 0.5f && a.out[1][5] == 0.5f);
+  fx_sleep_ms(2 * AUDIO_HANG_MS);
+  pb_plugin_crash(p, &cr);
+  assert_int_equal(cr.crashed, 0);
+  pb_plugin_close(p);
+}
+
 /* ---------------------------------------------------------- restarts */
 
 static void
@@ -851,6 +906,8 @@ main(int argc, char** argv)
     T(matrix_lies),
     T(matrix_group_kill_and_stop),
     T(death_during_process_is_noticed_within_a_millisecond),
+    T(hang_hidden_in_the_shared_block_is_still_killed),
+    T(hang_faked_in_the_shared_block_is_not_killed),
     T(restart_restores_parameters_program_and_chunk),
     T(hundred_crash_restart_cycles_in_a_row),
     T(auto_restart_is_bounded_and_backs_off),

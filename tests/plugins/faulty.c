@@ -16,7 +16,13 @@
  *
  * FAULT (the numbers are the indexes of fault_names):
  *   segv abort fpe ill bus exit _exit stack memory loop sleep close_fd
- *   garbage_fd shm_garbage lie long_string nan killpg stop */
+ *   garbage_fd shm_garbage lie long_string nan killpg stop hide_hang
+ *   fake_hang
+ * The last two have no pb_test_faulty_open_* copy (faults.cmake): they
+ * act on the audio doorbells, which do not exist yet at open.
+ *   hide_hang  make the shared doorbell words agree (request_seq =
+ *              done_seq), as if no block were pending, then sleep forever
+ *   fake_hang  change done_seq, as if a block were pending, and return */
 #define _GNU_SOURCE /* memfd_create, MAP_ANONYMOUS */
 
 #include "plugin_base.h"
@@ -58,6 +64,8 @@ enum fault
   F_NAN,
   F_KILLPG,
   F_STOP,
+  F_HIDE_HANG,
+  F_FAKE_HANG,
   N_FAULTS
 };
 
@@ -66,10 +74,10 @@ enum fault
 static volatile uintptr_t low_address = 16;
 
 static const char* const fault_names[N_FAULTS] = {
-  "none", "segv",        "abort",    "fpe",        "ill",
-  "bus",  "exit",        "_exit",    "stack",      "memory",
-  "loop", "sleep",       "close_fd", "garbage_fd", "shm_garbage",
-  "lie",  "long_string", "nan",      "killpg",     "stop",
+  "none",     "segv",       "abort",       "fpe",       "ill",         "bus",
+  "exit",     "_exit",      "stack",       "memory",    "loop",        "sleep",
+  "close_fd", "garbage_fd", "shm_garbage", "lie",       "long_string", "nan",
+  "killpg",   "stop",       "hide_hang",   "fake_hang",
 };
 
 enum entry
@@ -192,26 +200,55 @@ bus_error(void)
   raise(SIGBUS);
 }
 
-/* The shared block, found by its memfd name in our own maps. */
-static void
-scribble_shm(void)
+/* The shared block, found by its memfd name in our own maps; NULL if
+ * there is none. */
+static volatile uint32_t*
+find_shm(void)
 {
   FILE* maps = fopen("/proc/self/maps", "r");
   char line[512];
-  while (maps && fgets(line, sizeof line, maps)) {
-    if (!strstr(line, "memfd:plugbox-shm"))
-      continue;
+  volatile uint32_t* w = NULL;
+  while (maps && !w && fgets(line, sizeof line, maps)) {
     unsigned long lo = 0;
-    if (sscanf(line, "%lx-", &lo) == 1 && strstr(line, "rw")) {
-      volatile uint32_t* w = (volatile uint32_t*)(uintptr_t)lo;
-      w[8] ^= 0x5a5a5a5au;               /* request_seq */
-      w[9] = 0xdeadbeefu;                /* done_seq */
-      for (int i = 16; i < 4096; i += 7) /* counts in the request/reply */
-        w[i] = 0xffffffffu;
-    }
+    if (strstr(line, "memfd:plugbox-shm") && strstr(line, "rw") &&
+        sscanf(line, "%lx-", &lo) == 1)
+      w = (volatile uint32_t*)(uintptr_t)lo;
   }
   if (maps)
     fclose(maps);
+  return w;
+}
+
+static void
+scribble_shm(void)
+{
+  volatile uint32_t* w = find_shm();
+  if (!w)
+    return;
+  w[8] ^= 0x5a5a5a5au;               /* request_seq */
+  w[9] = 0xdeadbeefu;                /* done_seq */
+  for (int i = 16; i < 4096; i += 7) /* counts in the request/reply */
+    w[i] = 0xffffffffu;
+}
+
+/* The doorbell words (request_seq, done_seq) of the shared header. */
+_Noreturn static void
+hide_hang(void)
+{
+  volatile uint32_t* w = find_shm();
+  for (;;) {
+    if (w)
+      w[8] = w[9];
+    sleep(1);
+  }
+}
+
+static void
+fake_hang(void)
+{
+  volatile uint32_t* w = find_shm();
+  if (w)
+    w[9] += 7u;
 }
 
 static void
@@ -277,6 +314,11 @@ fire(faulty_t* self, int fault)
       break;
     case F_STOP:
       raise(SIGSTOP);
+      break;
+    case F_HIDE_HANG:
+      hide_hang();
+    case F_FAKE_HANG:
+      fake_hang();
       break;
     default: /* long_string and nan act where they can (see below) */
       break;
