@@ -747,6 +747,37 @@ run_cli(const char* args, char* out, size_t cap)
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Processes running `$PB_BIN_DIR/plugbox-bridge --probe` (the probe and,
+ * under strict, its supervisor, init and worker), zombies included. */
+static int
+count_probes(void)
+{
+  char bridge[600];
+  char path[300];
+  char cmdline[700];
+  int n = 0;
+  (void)snprintf(
+    bridge, sizeof bridge, "%s/plugbox-bridge", getenv("PB_BIN_DIR"));
+  DIR* dir = opendir("/proc");
+  assert_non_null(dir);
+  const struct dirent* e = NULL;
+  while ((e = readdir(dir))) {
+    (void)snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+    FILE* f =
+      e->d_name[0] >= '1' && e->d_name[0] <= '9' ? fopen(path, "re") : NULL;
+    if (!f)
+      continue;
+    const size_t len = fread(cmdline, 1, sizeof cmdline - 1, f);
+    (void)fclose(f);
+    cmdline[len] = '\0';
+    const size_t first = strlen(cmdline);
+    n += !strcmp(cmdline, bridge) && first + 1 < len &&
+         !strcmp(cmdline + first + 1, "--probe");
+  }
+  (void)closedir(dir);
+  return n;
+}
+
 static void
 doctor_lists_every_layer(void** state)
 {
@@ -761,6 +792,9 @@ doctor_lists_every_layer(void** state)
   }
   assert_true(
     fx_contains(out, code ? "\"complete\": false" : "\"complete\": true"));
+  /* The probe applied strict in a child (three processes with a pid
+   * namespace): none is left once doctor has answered. */
+  assert_int_equal(count_probes(), 0);
   assert_int_equal(run_cli("doctor", out, sizeof out), code);
   assert_true(fx_contains(out, "seccomp"));
   assert_int_equal(run_cli("doctor extra", out, sizeof out), 2);
