@@ -153,11 +153,14 @@ read_status(int status_fd)
 }
 
 /* End the way `status` says: the same signal (default action, unblocked,
- * raised at ourselves; no core, RLIMIT_CORE is 0 under basic and strict)
- * or the same exit code. */
+ * raised at ourselves) or the same exit code.  No core dump of ours:
+ * RLIMIT_CORE is 0 under basic and strict, but a core_pattern that pipes
+ * to a helper leaves that limit to the helper, and the worker's dump is
+ * the one that would count. */
 static void __attribute__((noreturn)) end_like(int status)
 {
   if (WIFSIGNALED(status)) {
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     const int sig = WTERMSIG(status);
     struct sigaction dfl;
     sigset_t set;
