@@ -144,11 +144,12 @@ done:
  * each timed into t[]; `fd` stays open. */
 enum
 {
-  N_LAYERS = 12
+  N_LAYERS = 13
 };
 static const char* const layer_names[N_LAYERS] = {
-  "fds",   "env",  "rlimit",    "uid",          "user+net+ipc ns", "mount",
-  "nproc", "caps", "pdeathsig", "no_new_privs", "landlock",        "seccomp",
+  "fds",          "env",      "rlimit",  "uid",  "user+net+ipc ns",
+  "pid ns",       "mount",    "nproc",   "caps", "pdeathsig",
+  "no_new_privs", "landlock", "seccomp",
 };
 
 static void
@@ -174,13 +175,17 @@ strict_layers(int fd, uint64_t* t)
   STEP(2, pb_sandbox_rlimits(&cfg, &r));
   STEP(3, pb_sandbox_drop_uid(&r));
   STEP(4, pb_sandbox_namespaces(&r));
-  STEP(5, pb_sandbox_mount_view(&cfg, &r));
-  STEP(6, pb_sandbox_rlimit_nproc(&r));
-  STEP(7, pb_sandbox_drop_caps(&r));
-  STEP(8, pb_sandbox_parent_death(&cfg, &r));
-  STEP(9, pb_sandbox_no_new_privs(&r));
-  STEP(10, pb_sandbox_landlock(&cfg, &r));
-  STEP(11, pb_sandbox_seccomp(&r));
+  /* From here on in the worker, pid 2 (the clock is the machine's). */
+  STEP(5, pb_sandbox_pid_namespace(&cfg, &r));
+  STEP(6, pb_sandbox_mount_view(&cfg, &r));
+  STEP(7, pb_sandbox_rlimit_nproc(&r));
+  STEP(8, pb_sandbox_drop_caps(&r));
+  STEP(9,
+       pb_sandbox_parent_death(pb_sandbox_in_pid_namespace() ? 1 : cfg.parent,
+                               &r));
+  STEP(10, pb_sandbox_no_new_privs(&r));
+  STEP(11, pb_sandbox_landlock(&cfg, &r));
+  STEP(12, pb_sandbox_seccomp(&r));
 #undef STEP
 }
 

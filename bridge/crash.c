@@ -255,6 +255,12 @@ pb_crash_install(int shm_fd)
 }
 
 void
+pb_crash_set_main_thread(void)
+{
+  main_tid = (pid_t)syscall(SYS_gettid);
+}
+
+void
 pb_crash_set_call(const char* call)
 {
   current_call = call;

@@ -30,6 +30,11 @@ int pb_crash_install(int shm_fd);
  *  -errno.  [audio-thread] */
 int pb_crash_audio_stack(void);
 
+/** Take the calling thread as the main thread again: after the sandbox
+ *  moved the bridge into a pid namespace (a new process whose thread ids
+ *  are the namespace's).  [main-thread] */
+void pb_crash_set_main_thread(void);
+
 /** Name the plugin call the main thread is about to make (static
  *  storage), or NULL when it is back in the bridge.  [main-thread] */
 void pb_crash_set_call(const char* call);

@@ -292,5 +292,8 @@ main(int argc, char** argv)
   sandbox.parent = parent;
   if (pb_sandbox_apply(&sandbox))
     return PB_SERVER_EXIT_SETUP;
+  /* Under strict this may be another process now, the worker of a pid
+   * namespace, whose thread ids the crash note must compare with. */
+  pb_crash_set_main_thread();
   return pb_server_run(control_fd);
 }

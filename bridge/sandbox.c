@@ -3,9 +3,11 @@
  *
  * The order is the one that works (../shared/DESIGN.md): fds and the
  * environment first (cheap, and nothing later needs them), rlimits, then
- * the credential changes (root drops to nobody, user namespace), then
- * parent death (a credential change clears it), no_new_privs, and last
- * Landlock and seccomp, which forbid what the earlier steps needed. */
+ * the credential changes (root drops to nobody, user namespace, pid
+ * namespace: from there on the caller is a supervisor and the layers go on
+ * in its grandchild, sandbox_pidns.c), then parent death (a credential change
+ * clears it), no_new_privs, and last Landlock and seccomp, which forbid what
+ * the earlier steps needed. */
 #include "bridge/sandbox.h"
 
 #include "host/plugbox.h"
@@ -30,13 +32,14 @@ static const struct
   const char* name;
   int profile;
 } layers[] = {
-  { "fds", PB_SANDBOX_BASIC },       { "env", PB_SANDBOX_BASIC },
-  { "rlimit", PB_SANDBOX_BASIC },    { "uid", PB_SANDBOX_STRICT },
-  { "userns", PB_SANDBOX_STRICT },   { "netns", PB_SANDBOX_STRICT },
-  { "ipcns", PB_SANDBOX_STRICT },    { "mountns", PB_SANDBOX_STRICT },
-  { "nproc", PB_SANDBOX_STRICT },    { "caps", PB_SANDBOX_STRICT },
-  { "pdeathsig", PB_SANDBOX_BASIC }, { "no_new_privs", PB_SANDBOX_BASIC },
-  { "landlock", PB_SANDBOX_STRICT }, { "seccomp", PB_SANDBOX_STRICT },
+  { "fds", PB_SANDBOX_BASIC },          { "env", PB_SANDBOX_BASIC },
+  { "rlimit", PB_SANDBOX_BASIC },       { "uid", PB_SANDBOX_STRICT },
+  { "userns", PB_SANDBOX_STRICT },      { "netns", PB_SANDBOX_STRICT },
+  { "ipcns", PB_SANDBOX_STRICT },       { "pidns", PB_SANDBOX_STRICT },
+  { "mountns", PB_SANDBOX_STRICT },     { "nproc", PB_SANDBOX_STRICT },
+  { "caps", PB_SANDBOX_STRICT },        { "pdeathsig", PB_SANDBOX_BASIC },
+  { "no_new_privs", PB_SANDBOX_BASIC }, { "landlock", PB_SANDBOX_STRICT },
+  { "seccomp", PB_SANDBOX_STRICT },
 };
 
 /* ---------------------------------------------------------------- report */
@@ -128,20 +131,31 @@ note_skipped(pb_sandbox_report_t* r, int profile)
 }
 
 /* The credential changes of the strict profile.  A layer that fails is
- * reported and the next one still tried. */
-static void
-apply_credentials(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r)
+ * reported and the next one still tried.  From the pid namespace on, this
+ * runs in the worker, whose parent is the namespace's init (`*parent`).
+ * Returns 0, or the pid namespace's fatal -ESRCH or -ECHILD. */
+static int
+apply_credentials(const pb_sandbox_config_t* cfg,
+                  pb_sandbox_report_t* r,
+                  pid_t* parent)
 {
   (void)pb_sandbox_drop_uid(r);
   if (pb_sandbox_namespaces(r) == 0) {
+    const int err = pb_sandbox_pid_namespace(cfg, r);
+    if (err == -ESRCH || err == -ECHILD)
+      return err;
+    if (!err)
+      *parent = 1;
     (void)pb_sandbox_mount_view(cfg, r);
     (void)pb_sandbox_rlimit_nproc(r);
     (void)pb_sandbox_drop_caps(r);
   } else {
+    pb_sandbox_note(r, "pidns", -ENOTSUP, "needs a user namespace");
     pb_sandbox_note(r, "mountns", -ENOTSUP, "needs a user namespace");
     pb_sandbox_note(r, "nproc", -ENOTSUP, "needs a user namespace");
     pb_sandbox_note(r, "caps", -ENOTSUP, "none without a user namespace");
   }
+  return 0;
 }
 
 int
@@ -149,6 +163,7 @@ pb_sandbox_apply(const pb_sandbox_config_t* cfg)
 {
   pb_sandbox_report_t* r = &the_report;
   const int strict = cfg->profile >= PB_SANDBOX_STRICT;
+  pid_t parent = cfg->parent;
 
   the_config = cfg;
   r->len = 0;
@@ -161,9 +176,12 @@ pb_sandbox_apply(const pb_sandbox_config_t* cfg)
   (void)pb_sandbox_close_fds(cfg, r);
   (void)pb_sandbox_clean_env(cfg, r);
   (void)pb_sandbox_rlimits(cfg, r);
-  if (strict)
-    apply_credentials(cfg, r);
-  if (pb_sandbox_parent_death(cfg, r) == -ESRCH)
+  if (strict) {
+    const int err = apply_credentials(cfg, r, &parent);
+    if (err)
+      return err;
+  }
+  if (pb_sandbox_parent_death(parent, r) == -ESRCH)
     return -ESRCH;
   (void)pb_sandbox_no_new_privs(r);
   if (strict) {

@@ -59,8 +59,12 @@ const char* pb_sandbox_profile_name(int profile);
 /** Profile from its name; -1 if unknown. */
 int pb_sandbox_profile_parse(const char* name);
 
-/** Apply the layers of cfg->profile in order.  Returns 0, or -ESRCH when
- *  the host is gone (the only fatal case).  The report is kept for
+/** Apply the layers of cfg->profile in order.  Returns 0, or one of the
+ *  two fatal cases: -ESRCH when the host is gone, -ECHILD when a fork
+ *  failed after unshare(CLONE_NEWPID) (the process can start no thread
+ *  then).  Under strict with a pid namespace, it returns only in the
+ *  worker (pid 2); the process that called it supervises and ends the way
+ *  the worker ends (sandbox_pidns.c).  The report is kept for
  *  pb_sandbox_report().  `cfg` must outlive the process's use of it. */
 int pb_sandbox_apply(const pb_sandbox_config_t* cfg);
 
@@ -82,17 +86,29 @@ int pb_sandbox_close_fds(const pb_sandbox_config_t* cfg,
 int pb_sandbox_clean_env(const pb_sandbox_config_t* cfg,
                          pb_sandbox_report_t* r);
 int pb_sandbox_drop_uid(pb_sandbox_report_t* r);
-int pb_sandbox_parent_death(const pb_sandbox_config_t* cfg,
-                            pb_sandbox_report_t* r);
+/** PR_SET_PDEATHSIG and a check that `parent` (if > 0) is still ours:
+ *  -ESRCH if not. */
+int pb_sandbox_parent_death(pid_t parent, pb_sandbox_report_t* r);
 int pb_sandbox_no_new_privs(pb_sandbox_report_t* r);
 int pb_sandbox_rlimits(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r);
 int pb_sandbox_rlimit_nproc(pb_sandbox_report_t* r);
 int pb_sandbox_namespaces(pb_sandbox_report_t* r);
+/** The pid namespace (sandbox_pidns.c), right after the user namespace:
+ *  returns 0 in the worker, pid 2 of a new namespace, under an init (pid
+ *  1) and the calling process, which never returns from here: it waits
+ *  and ends the way the worker ends.  -errno when no namespace was made
+ *  (the caller goes on as one process, as before); -ESRCH when the host
+ *  is gone and -ECHILD when a fork failed after unshare (both fatal). */
+int pb_sandbox_pid_namespace(const pb_sandbox_config_t* cfg,
+                             pb_sandbox_report_t* r);
+/** Whether this process is the worker of a pid namespace of its own. */
+int pb_sandbox_in_pid_namespace(void);
 /** Drop every capability the user namespace gave (sandbox_ns.c), after
  *  the mount namespace and the NPROC limit. */
 int pb_sandbox_drop_caps(pb_sandbox_report_t* r);
 /** The mount namespace (sandbox_mount.c): a read-only view but for the
- *  writable folder, and a private tmpfs on /tmp.  Inside the user
+ *  writable folder, a private tmpfs on /tmp and, in a pid namespace, a
+ *  /proc of that namespace.  Inside the user
  *  namespace, after pb_sandbox_namespaces(). */
 int pb_sandbox_mount_view(const pb_sandbox_config_t* cfg,
                           pb_sandbox_report_t* r);

@@ -6,7 +6,10 @@
  * space, gone with the bridge.  Landlock then admits writes to that /tmp
  * (pb_sandbox_private_tmp()).  What the bridge needs from the host's
  * /tmp (the plugin's folder, the extra read paths, the writable folder)
- * is bind-mounted into the new /tmp at the same path.
+ * is bind-mounted into the new /tmp at the same path.  In a pid namespace
+ * of its own (sandbox_pidns.c) the bridge also mounts a /proc of that
+ * namespace over the host's: it shows the bridge's own two processes and
+ * init, and none of the host's.
  *
  * A mount namespace made in a user namespace is less privileged than the
  * host's: mounts shared with the host arrive as slaves, so nothing made
@@ -73,6 +76,20 @@ readonly_view(const pb_sandbox_config_t* cfg)
   if (!err && keep)
     err = set_readonly(keep, 0);
   return err;
+}
+
+/* A /proc of our pid namespace on top of the host's, before the view goes
+ * read-only (which then covers it too).  The kernel admits it only where
+ * the host's /proc is fully visible (no paths masked by other mounts). */
+static int
+fresh_proc(void)
+{
+  if (!pb_sandbox_in_pid_namespace())
+    return -ENOTSUP;
+  return mount(
+           "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0
+           ? -errno
+           : 0;
 }
 
 static int
@@ -177,25 +194,28 @@ private_tmp(const pb_sandbox_config_t* cfg)
 int
 pb_sandbox_mount_view(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r)
 {
-  char detail[160];
+  char detail[240];
   if (unshare(CLONE_NEWNS) < 0) {
     const int err = -errno;
     pb_sandbox_note(r, "mountns", err, NULL);
     return err;
   }
+  const int proc_err = fresh_proc();
   const int ro_err = readonly_view(cfg);
   const int tmp_err = private_tmp(cfg);
   private_tmp_mounted = !tmp_err;
   (void)snprintf(detail,
                  sizeof detail,
-                 "view %s%s%s, %s %s%s%s",
+                 "view %s%s%s, %s %s%s%s, /proc %s%s",
                  ro_err ? "writable: " : "read-only",
                  ro_err ? strerror(-ro_err) : "",
                  ro_err || !cfg->scratch_dir ? "" : " but the writable folder",
                  PRIVATE_TMP,
                  tmp_err ? "not private: " : "private tmpfs",
                  tmp_err ? strerror(-tmp_err) : "",
-                 tmp_err ? "" : " (64 MiB)");
+                 tmp_err ? "" : " (64 MiB)",
+                 proc_err ? "the host's: " : "of the pid namespace",
+                 proc_err ? strerror(-proc_err) : "");
   pb_sandbox_note(r, "mountns", 0, "%s", detail);
   return 0;
 }

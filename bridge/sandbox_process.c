@@ -144,15 +144,16 @@ pb_sandbox_drop_uid(pb_sandbox_report_t* r)
 /* ------------------------------------------------------- parent, privs */
 
 /* Armed again here because changing credentials clears it; the host may
- * have died before it took hold, then we have been re-parented. */
+ * have died before it took hold, then we have been re-parented.  In a pid
+ * namespace the parent is the namespace's init, pid 1. */
 int
-pb_sandbox_parent_death(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r)
+pb_sandbox_parent_death(pid_t parent, pb_sandbox_report_t* r)
 {
   int err = 0;
 
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
     err = -errno;
-  else if (cfg->parent > 0 && getppid() != cfg->parent)
+  else if (parent > 0 && getppid() != parent)
     err = -ESRCH;
   pb_sandbox_note(r, "pdeathsig", err, NULL);
   return err;

@@ -261,7 +261,10 @@ PB_API pb_status_t pb_plugin_sandbox_report(const pb_plugin_t* plugin,
                                             char* buf,
                                             size_t cap);
 
-/** Process id of the bridge, or 0 once it has ended.  [main-thread] */
+/** Process id of the bridge, or 0 once it has ended.  Under the strict
+ *  sandbox with a pid namespace, the supervisor the library spawned: the
+ *  plugin runs in its grandchild, and the supervisor ends the way that
+ *  process ends (docs/sandbox.md).  [main-thread] */
 PB_API int pb_plugin_pid(const pb_plugin_t* plugin);
 
 /* ----------------------------------------------------------- plugin info */

@@ -53,6 +53,17 @@ static const char* const i386_faults[] = {
   "segv", "abort", "exit", "stack", "loop", "garbage_fd",
 };
 
+/* Under strict the bridge the host spawned is a supervisor, and the plugin
+ * runs in its grandchild, pid 2 of a pid namespace (docs/sandbox.md): these
+ * faults check that the worker's end reaches the host unchanged (signal,
+ * exit code, crash note) and that a hang kill takes the namespace down.
+ * ("killpg" is no fault there: seccomp refuses kill(0, ...).) */
+static const char* const strict_faults[] = {
+  "segv",  "abort", "exit", "loop", /* the i386 build has open_* copies */
+  "_exit", "stop",                  /* of these four only */
+};
+#define N_STRICT_FAULTS_I386 4u
+
 /* ------------------------------------------------------------ helpers */
 
 static void
@@ -442,6 +453,17 @@ static void
 matrix_i386_subset(void** state)
 {
   matrix_of(state, i386_faults, sizeof i386_faults / sizeof i386_faults[0]);
+}
+
+static void
+matrix_under_strict(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  f->opts.sandbox = PB_SANDBOX_STRICT;
+  matrix_of(state,
+            strict_faults,
+            i386_mode ? N_STRICT_FAULTS_I386
+                      : sizeof strict_faults / sizeof strict_faults[0]);
 }
 
 static void
@@ -881,6 +903,7 @@ run_i386(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
     T(bridge_runs_in_its_own_process_group),
     T(matrix_i386_subset),
+    T(matrix_under_strict),
     T(death_during_process_is_noticed_within_a_millisecond),
     T(restart_restores_parameters_program_and_chunk),
 #undef T
@@ -905,6 +928,7 @@ main(int argc, char** argv)
     T(matrix_channels),
     T(matrix_lies),
     T(matrix_group_kill_and_stop),
+    T(matrix_under_strict),
     T(death_during_process_is_noticed_within_a_millisecond),
     T(hang_hidden_in_the_shared_block_is_still_killed),
     T(hang_faked_in_the_shared_block_is_not_killed),

@@ -22,6 +22,8 @@
 
 #include "proto/message.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -79,9 +81,9 @@ static const char* const forbidden[] = {
 
 /* Layers the report must name, each applied or unavailable. */
 static const char* const layers[] = {
-  "fds",       "env",          "rlimit",   "uid",     "userns",
-  "netns",     "ipcns",        "mountns",  "nproc",   "caps",
-  "pdeathsig", "no_new_privs", "landlock", "seccomp",
+  "fds",   "env",       "rlimit",       "uid",      "userns",
+  "netns", "ipcns",     "pidns",        "mountns",  "nproc",
+  "caps",  "pdeathsig", "no_new_privs", "landlock", "seccomp",
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -422,6 +424,172 @@ bad_sandbox_options_are_invalid(void** state)
   assert_null(p);
 }
 
+/* ------------------------------------------------------- pid namespace */
+
+/* The hostile plugin's answer to canDo "hostile:WHAT[:PID]" (PID when
+ * not 0): see tests/plugins/hostile.c. */
+static int32_t
+ask(pb_plugin_t* p, const char* what, long pid)
+{
+  char question[64];
+  int32_t answer = 0;
+  if (pid)
+    (void)snprintf(question, sizeof question, "hostile:%s:%ld", what, pid);
+  else
+    (void)snprintf(question, sizeof question, "hostile:%s", what);
+  assert_int_equal(pb_plugin_can_do(p, question, &answer), PB_OK);
+  return answer;
+}
+
+/* Open `name` under strict; NULL (the test skipped) when this machine
+ * gives the bridge no pid namespace.  Its report into `report`. */
+static pb_plugin_t*
+open_in_pidns(fixture_t* f, const char* name, char* report, size_t cap)
+{
+  const char* path = fx_test_plugin(name);
+  FX_NEED(path);
+  f->opts.sandbox = PB_SANDBOX_STRICT;
+  pb_plugin_t* p = open_ok(f, path);
+  assert_int_equal(pb_plugin_sandbox_report(p, report, cap), PB_OK);
+  if (!strstr(report, "\npidns: applied")) {
+    print_message("no pid namespace here:\n%s", report);
+    pb_plugin_close(p);
+    return NULL;
+  }
+  return p;
+}
+
+/* Under strict the plugin runs as pid 2 of a namespace of its own: the
+ * host has no number there, and (with the namespace's own /proc) no
+ * entry in /proc.  Under off, the same questions see the host. */
+static void
+strict_bridge_sees_no_host_process(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  char report[4096];
+  const long host = (long)getpid();
+  pb_plugin_t* p = open_in_pidns(f, "pb_test_hostile", report, sizeof report);
+  if (!p)
+    skip();
+  assert_int_equal(ask(p, "pid", 0), 2);
+  assert_true(pb_plugin_pid(p) != 2);
+  assert_int_equal(ask(p, "sched", host), ESRCH);
+  assert_int_equal(ask(p, "kill", host), EPERM); /* seccomp */
+  if (strstr(report, "/proc of the pid namespace")) {
+    assert_int_equal(ask(p, "proc", host), ENOENT);
+    /* Landlock does not let it list /proc; without Landlock it would see
+     * init and itself. */
+    const int32_t n = ask(p, "procs", 0);
+    assert_true(n == -EACCES || (n >= 1 && n <= 2));
+  }
+  pb_plugin_close(p);
+
+  f->opts.sandbox = PB_SANDBOX_OFF;
+  p = open_ok(f, fx_test_plugin("pb_test_hostile"));
+  assert_int_equal(ask(p, "pid", 0), pb_plugin_pid(p));
+  assert_int_equal(ask(p, "sched", host), 0);
+  assert_int_equal(ask(p, "kill", host), 0);
+  assert_int_equal(ask(p, "proc", host), 0);
+  assert_true(ask(p, "procs", 0) > 2);
+  pb_plugin_close(p);
+}
+
+/* The parent of `pid` from /proc/PID/stat and its state letter; 0 if
+ * gone. */
+static pid_t
+parent_of(long pid, char* state)
+{
+  char path[64];
+  char line[512];
+  (void)snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE* f = fopen(path, "re");
+  if (!f)
+    return 0;
+  const size_t n = fread(line, 1, sizeof line - 1, f);
+  (void)fclose(f);
+  line[n] = '\0';
+  const char* at = strrchr(line, ')');
+  int ppid = 0;
+  if (!at || sscanf(at + 1, " %c %d", state, &ppid) != 2)
+    return 0;
+  return (pid_t)ppid;
+}
+
+/* The descendants of `root` (by /proc), at most `cap`; their count. */
+static size_t
+descendants(pid_t root, pid_t* out, size_t cap)
+{
+  size_t n = 0;
+  for (int changed = 1; changed;) {
+    changed = 0;
+    DIR* dir = opendir("/proc");
+    assert_non_null(dir);
+    const struct dirent* e = NULL;
+    while ((e = readdir(dir)) && n < cap) {
+      const long pid = strtol(e->d_name, NULL, 10);
+      char state = '?';
+      const pid_t parent = pid > 0 ? parent_of(pid, &state) : 0;
+      int known = 0;
+      for (size_t i = 0; i < n; ++i)
+        known |= out[i] == (pid_t)pid;
+      int ours = parent == root;
+      for (size_t i = 0; i < n; ++i)
+        ours |= parent == out[i];
+      if (ours && !known) {
+        out[n++] = (pid_t)pid;
+        changed = 1;
+      }
+    }
+    (void)closedir(dir);
+  }
+  return n;
+}
+
+/* Gone, or a zombie nobody has reaped yet (the machine's init reaps the
+ * orphans): within 2 s. */
+static int
+ends_soon(pid_t pid)
+{
+  for (int i = 0; i < 400; ++i) {
+    char state = '?';
+    if (!parent_of(pid, &state) || state == 'Z' || state == 'X')
+      return 1;
+    fx_sleep_ms(5);
+  }
+  return 0;
+}
+
+/* The host's hang watchdog kills the process it spawned, the supervisor:
+ * init dies with it (PR_SET_PDEATHSIG) and the worker with init (the
+ * namespace dies with its pid 1). */
+static void
+killed_strict_bridge_leaves_no_process(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  char report[4096];
+  pb_crash_t crash;
+  float v = 0.0f;
+  pb_plugin_t* p = open_in_pidns(f, "pb_test_gain", report, sizeof report);
+  if (!p)
+    skip();
+  const pid_t bridge = (pid_t)pb_plugin_pid(p);
+  pid_t kids[8];
+  const size_t n = descendants(bridge, kids, 8);
+  assert_int_equal(n, 2); /* init and the worker */
+  assert_int_equal(kill(bridge, SIGKILL), 0);
+  /* The I/O thread reaps the supervisor on its own; the worker dies a
+   * moment later (after init), so a call right now may still be answered. */
+  for (int i = 0; i < 400 && pb_plugin_pid(p) != 0; ++i)
+    fx_sleep_ms(5);
+  assert_int_equal(pb_plugin_pid(p), 0);
+  for (size_t i = 0; i < n; ++i)
+    assert_true(ends_soon(kids[i]));
+  assert_int_equal(pb_plugin_param_get(p, 0, &v, NULL, 0), PB_ERR_CRASHED);
+  pb_plugin_crash(p, &crash);
+  assert_int_equal(crash.signal, SIGKILL);
+  pb_plugin_close(p);
+}
+
 /* -------------------------------------------------------- real plugins */
 
 static void
@@ -585,6 +753,37 @@ run_cli(const char* args, char* out, size_t cap)
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Processes running `$PB_BIN_DIR/plugbox-bridge --probe` (the probe and,
+ * under strict, its supervisor, init and worker), zombies included. */
+static int
+count_probes(void)
+{
+  char bridge[600];
+  char path[300];
+  char cmdline[700];
+  int n = 0;
+  (void)snprintf(
+    bridge, sizeof bridge, "%s/plugbox-bridge", getenv("PB_BIN_DIR"));
+  DIR* dir = opendir("/proc");
+  assert_non_null(dir);
+  const struct dirent* e = NULL;
+  while ((e = readdir(dir))) {
+    (void)snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+    FILE* f =
+      e->d_name[0] >= '1' && e->d_name[0] <= '9' ? fopen(path, "re") : NULL;
+    if (!f)
+      continue;
+    const size_t len = fread(cmdline, 1, sizeof cmdline - 1, f);
+    (void)fclose(f);
+    cmdline[len] = '\0';
+    const size_t first = strlen(cmdline);
+    n += !strcmp(cmdline, bridge) && first + 1 < len &&
+         !strcmp(cmdline + first + 1, "--probe");
+  }
+  (void)closedir(dir);
+  return n;
+}
+
 static void
 doctor_lists_every_layer(void** state)
 {
@@ -599,6 +798,9 @@ doctor_lists_every_layer(void** state)
   }
   assert_true(
     fx_contains(out, code ? "\"complete\": false" : "\"complete\": true"));
+  /* The probe applied strict in a child (three processes with a pid
+   * namespace): none is left once doctor has answered. */
+  assert_int_equal(count_probes(), 0);
   assert_int_equal(run_cli("doctor", out, sizeof out), code);
   assert_true(fx_contains(out, "seccomp"));
   assert_int_equal(run_cli("doctor extra", out, sizeof out), 2);
@@ -713,6 +915,8 @@ run_unprivileged_matrix(void)
     T(report_names_every_layer),
     T(writable_path_is_home_and_writable),
     T(foreign_syscall_kills_the_strict_bridge),
+    T(strict_bridge_sees_no_host_process),
+    T(killed_strict_bridge_leaves_no_process),
 #undef T
   };
   assert_true(getuid() != 0);
@@ -752,6 +956,8 @@ run_i386(void)
     T(off_allows_what_the_machine_allows),
     T(strict_tmp_is_private_or_closed),
     T(basic_limits_resources_only),
+    T(strict_bridge_sees_no_host_process),
+    T(killed_strict_bridge_leaves_no_process),
 #undef T
   };
   return cmocka_run_group_tests_name(
@@ -776,6 +982,8 @@ main(int argc, char** argv)
     T(writable_path_is_home_and_writable),
     T(bad_sandbox_options_are_invalid),
     T(foreign_syscall_kills_the_strict_bridge),
+    T(strict_bridge_sees_no_host_process),
+    T(killed_strict_bridge_leaves_no_process),
     T(mverb_same_under_strict_and_off),
     T(lsp_compressor_same_under_strict_and_off),
     T(dragonfly_same_under_strict_and_off),

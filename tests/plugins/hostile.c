@@ -15,7 +15,15 @@
  *
  * One action is not in effOpen, because it must kill a sandboxed bridge:
  * switching the plugin on (effMainsChanged 1) makes a 32-bit syscall
- * (int 0x80, getpid) from 64-bit code. */
+ * (int 0x80, getpid) from 64-bit code.
+ *
+ * What the plugin can see of other processes is asked through canDo, so
+ * the host can name its own pid (which a plugin in a pid namespace has no
+ * number for): "hostile:pid" answers getpid(); "hostile:procs" the number
+ * of processes /proc lists (minus errno if it cannot list it);
+ * "hostile:sched:N", "hostile:kill:N" and "hostile:proc:N" answer 0 when
+ * getpriority(PRIO_PROCESS, N), kill(N, 0) and stat("/proc/N") succeed,
+ * else their errno. */
 #define _GNU_SOURCE /* strerrorname_np, dladdr, RTLD_DEFAULT */
 
 #include "plugin_base.h"
@@ -528,6 +536,59 @@ try_foreign_syscall(void)
 #endif
 }
 
+/* ------------------------------------------------------------- processes */
+
+static int32_t
+count_procs(void)
+{
+  DIR* dir = opendir("/proc");
+  if (!dir)
+    return -errno;
+  int32_t n = 0;
+  const struct dirent* e = NULL;
+  while ((e = readdir(dir)))
+    n += e->d_name[0] >= '1' && e->d_name[0] <= '9';
+  (void)closedir(dir);
+  return n;
+}
+
+static int32_t
+probe_pid(const char* what, long pid)
+{
+  char path[64];
+  struct stat st;
+  if (!strcmp(what, "sched")) {
+    errno = 0;
+    const int nice = getpriority(PRIO_PROCESS, (id_t)pid);
+    return nice == -1 && errno ? errno : 0;
+  }
+  if (!strcmp(what, "kill"))
+    return kill((pid_t)pid, 0) < 0 ? errno : 0;
+  (void)snprintf(path, sizeof path, "/proc/%ld", pid);
+  return stat(path, &st) < 0 ? errno : 0;
+}
+
+/* The canDo questions above; 0 for any other. */
+static int32_t
+answer(const char* question)
+{
+  static const char prefix[] = "hostile:";
+  char what[16];
+  long pid = 0;
+  if (strncmp(question, prefix, sizeof prefix - 1))
+    return 0;
+  question += sizeof prefix - 1;
+  if (!strcmp(question, "pid"))
+    return (int32_t)getpid();
+  if (!strcmp(question, "procs"))
+    return count_procs();
+  if (sscanf(question, "%15[a-z]:%ld", what, &pid) != 2 || pid <= 0)
+    return 0;
+  if (strcmp(what, "sched") && strcmp(what, "kill") && strcmp(what, "proc"))
+    return 0;
+  return probe_pid(what, pid);
+}
+
 /* ------------------------------------------------------------------ plugin */
 
 static void
@@ -580,6 +641,9 @@ dispatch(pb_vst_effect_t* effect,
     attack();
   if (opcode == PB_VST_EFF_MAINS_CHANGED && value == 1)
     try_foreign_syscall();
+  if (opcode == PB_VST_EFF_CAN_DO && ptr &&
+      !strncmp((const char*)ptr, "hostile:", 8))
+    return answer((const char*)ptr);
   /* Longer than the format's 64 bytes: the bridge's buffers hold 512. */
   if (opcode == PB_VST_EFF_GET_PRODUCT_STRING)
     return pb_tp_str_copy(ptr, outcome, sizeof outcome);
