@@ -280,6 +280,24 @@ strict_sandbox_renders_the_same(void** state)
 }
 
 static void
+sandbox_off_is_taken_and_reported(void** state)
+{
+  files_t* f = *state;
+  write_sine(f->in, 2, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 0.8);
+  run_t run = run_process("--json",
+                          "--sandbox",
+                          "off",
+                          test_plugin("pb_test_gain.so"),
+                          f->in,
+                          f->out,
+                          NULL);
+  expect_ok(&run);
+  assert_non_null(strstr(run.out, "\"sandbox\": \"off\""));
+  expect_gain(f, 1.0, 0.0);
+  run_free(&run);
+}
+
+static void
 gain_in_db_scales_every_sample(void** state)
 {
   files_t* f = *state;
@@ -412,6 +430,8 @@ json_summary_counts_frames_and_blocks(void** state)
   assert_true(json_check(run.out, strlen(run.out)));
   assert_non_null(strstr(run.out, "\"frames\": 24000"));
   assert_non_null(strstr(run.out, "\"blocks\": 24"));
+  /* Untrusted plugins are confined fully unless the user says otherwise. */
+  assert_non_null(strstr(run.out, "\"sandbox\": \"strict\""));
   assert_non_null(strstr(run.out, "\"peak\": ["));
   assert_non_null(strstr(run.out, "\"realtime_factor\": "));
   assert_string_equal(run.err, ""); /* no progress bar in a pipe */
@@ -590,6 +610,20 @@ missing_input_fails_without_output(void** state)
 }
 
 static void
+unknown_sandbox_profile_is_a_usage_error(void** state)
+{
+  files_t* f = *state;
+  write_sine(f->in, 2, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 0.5);
+  run_t run = run_process(
+    "--sandbox", "loose", test_plugin("pb_test_gain.so"), f->in, f->out, NULL);
+  assert_int_equal(run.code, EXIT_USAGE);
+  if (!strstr(run.err, "'loose' is not off, basic or strict"))
+    fail_msg("unexpected message:\n%s", run.err);
+  assert_int_equal(count_outputs(f), 0);
+  run_free(&run);
+}
+
+static void
 unknown_extension_is_a_usage_error(void** state)
 {
   files_t* f = *state;
@@ -720,6 +754,7 @@ main(void)
   const struct CMUnitTest tests[] = {
     T(unity_gain_gives_the_input_exactly),
     T(strict_sandbox_renders_the_same),
+    T(sandbox_off_is_taken_and_reported),
     T(gain_in_db_scales_every_sample),
     T(param_by_index_takes_a_normalized_value),
     T(block_size_does_not_change_the_output),
@@ -732,6 +767,7 @@ main(void)
     T(state_file_is_restored_before_rendering),
     T(bad_midi_or_state_file_fails_without_output),
     T(missing_input_fails_without_output),
+    T(unknown_sandbox_profile_is_a_usage_error),
     T(unknown_extension_is_a_usage_error),
     T(unknown_parameter_is_a_usage_error),
     T(crash_mid_file_names_the_frame_and_leaves_no_output),

@@ -1,5 +1,7 @@
 #include "args.h"
 
+#include "plugbox.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -145,4 +147,26 @@ pb_args_double(const pb_args_t* args, double min, double max, double* out)
     return bad_value(args, expected);
   *out = v;
   return 0;
+}
+
+/* Indexed by pb_sandbox_profile_t. */
+static const char* const profile_names[] = { "off", "basic", "strict" };
+
+int
+pb_args_sandbox(const pb_args_t* args, int* out)
+{
+  for (int i = PB_SANDBOX_OFF; i <= PB_SANDBOX_STRICT; ++i)
+    if (strcmp(args->value, profile_names[i]) == 0) {
+      *out = i;
+      return 0;
+    }
+  return bad_value(args, "off, basic or strict");
+}
+
+const char*
+pb_args_sandbox_name(int profile)
+{
+  if (profile < PB_SANDBOX_OFF || profile > PB_SANDBOX_STRICT)
+    return "unknown";
+  return profile_names[profile];
 }

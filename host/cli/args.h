@@ -58,4 +58,12 @@ int pb_args_u32(const pb_args_t* args,
  *  Returns 0, or -1 after reporting the error. */
 int pb_args_double(const pb_args_t* args, double min, double max, double* out);
 
+/** Parse the current option's value as a sandbox profile name ("off",
+ *  "basic", "strict") into a pb_sandbox_profile_t.  Returns 0, or -1
+ *  after reporting the error. */
+int pb_args_sandbox(const pb_args_t* args, int* out);
+
+/** The name of sandbox profile `profile`, or "unknown". */
+const char* pb_args_sandbox_name(int profile);
+
 #endif /* PB_HOST_CLI_ARGS_H */

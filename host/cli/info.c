@@ -76,21 +76,6 @@ typedef struct
   int sandbox_report;
 } info_args_t;
 
-static int
-parse_profile(const pb_args_t* args, int* out)
-{
-  static const char* const names[] = { "off", "basic", "strict" };
-  for (int i = 0; i < 3; ++i) {
-    if (!strcmp(args->value, names[i])) {
-      *out = i; /* PB_SANDBOX_OFF .. PB_SANDBOX_STRICT */
-      return 0;
-    }
-  }
-  pb_args_error(
-    args, "--sandbox wants off, basic or strict, not '%s'", args->value);
-  return -1;
-}
-
 /* Returns 0, or -1 after reporting a bad value. */
 static int
 apply_option(const pb_args_t* args, int id, info_args_t* o)
@@ -110,7 +95,7 @@ apply_option(const pb_args_t* args, int id, info_args_t* o)
       o->open.bridge_path = args->value;
       return 0;
     case OPT_SANDBOX:
-      return parse_profile(args, &o->open.sandbox);
+      return pb_args_sandbox(args, &o->open.sandbox);
     case OPT_SANDBOX_REPORT:
       o->sandbox_report = 1;
       return 0;

@@ -54,9 +54,10 @@ const char pb_cli_process_help[] =
   "  --double           process 64-bit samples\n"
   "  --bridge PATH      bridge executable to run the plugin in\n"
   "  --sandbox PROFILE  confine the bridge: off, basic or strict (default:\n"
-  "                     basic)\n"
+  "                     strict)\n"
   "  --json             print a summary object on stdout: frames, blocks,\n"
-  "                     peak per channel, time, realtime factor\n"
+  "                     sandbox profile, peak per channel, time, realtime\n"
+  "                     factor\n"
   "  --quiet            no progress bar and no summary line (--json still\n"
   "                     prints its object; errors are still reported)\n"
   "  -h, --help         show this help\n"
@@ -94,6 +95,8 @@ summary_json(const pb_cli_process_conf_t* conf,
   pb_json_int(&json, stats->n_channels);
   pb_json_key(&json, "block_frames");
   pb_json_int(&json, conf->open.max_block_frames);
+  pb_json_key(&json, "sandbox");
+  pb_json_string(&json, pb_args_sandbox_name(conf->open.sandbox));
   pb_json_key(&json, "frames");
   pb_json_int(&json, (int64_t)stats->frames);
   pb_json_key(&json, "frames_processed");

@@ -77,26 +77,6 @@ usage(const char* format, ...)
   return PB_CLI_EXIT_USAGE;
 }
 
-/* --sandbox off|basic|strict, the profiles of pb_sandbox_profile_t. */
-static int
-sandbox_profile(const pb_args_t* args, int* out)
-{
-  static const char* const names[] = { "off", "basic", "strict" };
-  static const int profiles[] = { PB_SANDBOX_OFF,
-                                  PB_SANDBOX_BASIC,
-                                  PB_SANDBOX_STRICT };
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i)
-    if (strcmp(args->value, names[i]) == 0) {
-      *out = profiles[i];
-      return 0;
-    }
-  pb_args_error(args,
-                "option '%s': '%s' is not off, basic or strict",
-                args->option,
-                args->value);
-  return -1;
-}
-
 static int
 apply_value(const pb_args_t* args, int id, pb_cli_process_conf_t* c)
 {
@@ -124,7 +104,7 @@ apply_value(const pb_args_t* args, int id, pb_cli_process_conf_t* c)
     case OPT_TAIL:
       return pb_args_double(args, 0.0, MAX_TAIL_SECONDS, &c->tail_seconds);
     case OPT_SANDBOX:
-      return sandbox_profile(args, &c->open.sandbox);
+      return pb_args_sandbox(args, &c->open.sandbox);
     default:
       break;
   }
@@ -195,6 +175,9 @@ pb_cli_process_parse(int argc, char** argv, pb_cli_process_conf_t* c)
 {
   memset(c, 0, sizeof *c);
   pb_open_opts_init(&c->open);
+  /* The command line confines untrusted plugins fully unless told not to
+   * (the library's default is basic). */
+  c->open.sandbox = PB_SANDBOX_STRICT;
   c->program = -1;
   c->tail_seconds = -1.0;
   c->params = calloc((size_t)(argc > 0 ? argc : 1), sizeof *c->params);
