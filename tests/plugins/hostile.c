@@ -421,6 +421,17 @@ try_unlisted(void)
   return rc < 0 && errno == ENOSYS ? ENOSYS : 0;
 }
 
+/* Signal (0: only the permission check) the host's process group: the
+ * parent's, as this process sees it. */
+static int
+try_host_group(void)
+{
+  const pid_t group = getpgid(getppid());
+  if (group <= 0)
+    return group < 0 ? errno : ESRCH;
+  return result(kill(-group, 0), 0);
+}
+
 /* ------------------------------------------------------ undoing layers */
 
 /* Switch off death with the parent, then put back what was there. */
@@ -615,6 +626,7 @@ attack(void)
   note("ptrace", try_ptrace());
   note("kill_host", result(kill(getppid(), 0), 0));
   note("kill_group", result(kill(0, 0), 0));
+  note_more("kill_host_group", try_host_group());
   note("write_tmp", try_create("/tmp"));
   note("see_host_tmp", try_see_tmp());
   note("chmod_plugin", try_chmod_plugin());
