@@ -800,11 +800,28 @@ doctor_lists_every_layer(void** state)
   }
   assert_true(
     fx_contains(out, code ? "\"complete\": false" : "\"complete\": true"));
+  /* As root it asks again as nobody: every layer a second time, or the
+   * reason it could not. */
+  if (geteuid() == 0 && !fx_contains(out, "\"unprivileged_error\"")) {
+    assert_true(fx_contains(out, "\"uid\": 65534"));
+    for (size_t i = 0; i < N_OF(layers); ++i) {
+      (void)snprintf(key, sizeof key, "\"name\": \"%s\"", layers[i]);
+      const char* first = strstr(out, key);
+      assert_non_null(first);
+      assert_non_null(strstr(first + 1, key));
+    }
+  } else {
+    assert_true(fx_contains(
+      out, geteuid() == 0 ? "\"unprivileged\": null" : "\"layers\""));
+    assert_false(geteuid() != 0 && fx_contains(out, "\"unprivileged\""));
+  }
   /* The probe applied strict in a child (three processes with a pid
    * namespace): none is left once doctor has answered. */
   assert_int_equal(count_probes(), 0);
   assert_int_equal(run_cli("doctor", out, sizeof out), code);
   assert_true(fx_contains(out, "seccomp"));
+  assert_true(geteuid() != 0 ||
+              fx_contains(out, "As an ordinary user (uid 65534):"));
   assert_int_equal(run_cli("doctor extra", out, sizeof out), 2);
 }
 
