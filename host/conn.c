@@ -400,7 +400,7 @@ watch_stream(pb_conn_t* c,
 /* A bridge stuck in a process call (a plugin in an endless loop, or
  * stopped) does not die by itself and no control call may come for a
  * while: a timer on the I/O thread kills it once a block has been
- * outstanding, with no answer moving the done word, for audio_hang_ms.
+ * outstanding, unanswered, for audio_hang_ms.
  * The host's process call has returned PB_ERR_TIMEOUT long before.
  *
  * "Outstanding" is the host's own account (audio_in_flight and
@@ -431,8 +431,12 @@ on_hang_timer(uv_timer_t* timer)
   const uint64_t now = pb_clock_now_ms();
   if (!block_pending(c, done)) {
     c->hang_since_ms = 0;
-  } else if (!c->hang_since_ms || c->hang_done != done) {
-    c->hang_done = done;
+  } else if (!c->hang_since_ms ||
+             c->hang_seq != atomic_load(&c->audio_sent_seq)) {
+    /* A new block: the last one was answered.  The done word's moves
+     * count for nothing: a hung plugin's other threads could keep it
+     * moving. */
+    c->hang_seq = atomic_load(&c->audio_sent_seq);
     c->hang_since_ms = now;
   } else if (now - c->hang_since_ms >= c->audio_hang_ms && !c->hung) {
     c->hung = 1;

@@ -59,7 +59,7 @@ typedef struct pb_conn
   pb_conn_event_fn on_event; /* set before pb_conn_start(); called on the
                                 I/O thread without the mutex */
   void* on_event_data;
-  uint32_t hang_done;     /* the done word seen while a block was pending */
+  uint32_t hang_seq;      /* the host's block pending since hang_since_ms */
   uint64_t hang_since_ms; /* since when it has not moved, or 0 */
   pb_frames_t frames;
   uint8_t* ctl_buf; /* read buffers for libuv */

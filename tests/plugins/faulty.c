@@ -21,7 +21,8 @@
  * The last two have no pb_test_faulty_open_* copy (faults.cmake): they
  * act on the audio doorbells, which do not exist yet at open.
  *   hide_hang  make the shared doorbell words agree (request_seq =
- *              done_seq), as if no block were pending, then sleep forever
+ *              done_seq), as if no block were pending, and keep moving
+ *              them (never onto the host's number), forever
  *   fake_hang  change done_seq, as if a block were pending, and return */
 #define _GNU_SOURCE /* memfd_create, MAP_ANONYMOUS */
 
@@ -237,9 +238,13 @@ hide_hang(void)
 {
   volatile uint32_t* w = find_shm();
   for (;;) {
-    if (w)
+    /* The done word keeps moving, two at a time: past the host's number,
+     * never onto it. */
+    if (w) {
+      w[9] += 2u;
       w[8] = w[9];
-    sleep(1);
+    }
+    (void)usleep(20000);
   }
 }
 
