@@ -15,10 +15,12 @@
  * Prints median, p99 and p99.9 per call in microseconds, and the overhead
  * over in-process (same percentile).  Never fails on time.
  *
- *   bench_process [--calls N] [--pin CPU] PLUGIN
+ *   bench_process [--calls N] [--pin CPU] [--rt PRIORITY] PLUGIN
  *
  * --pin pins the caller to CPU for the first table too (the bridges stay
- * free to choose). */
+ * free to choose).  --rt runs the caller (so the in-process plugin and the
+ * raw child) SCHED_FIFO at PRIORITY and opens the bridges with
+ * audio_rt_priority = PRIORITY, as a real-time host would. */
 #define _GNU_SOURCE
 
 #include "common/clock.h"
@@ -26,6 +28,7 @@
 #include "plugbox.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -115,6 +118,9 @@ load_in_process(const char* path)
   return fx;
 }
 
+/* --rt N: the caller's and the bridges' audio threads run SCHED_FIFO N. */
+static int rt_priority;
+
 static int
 open_bridged(pb_host_t* host, const char* path, int hot, pb_plugin_t** out)
 {
@@ -122,6 +128,7 @@ open_bridged(pb_host_t* host, const char* path, int hot, pb_plugin_t** out)
   pb_open_opts_init(&opts);
   opts.max_block_frames = MAX_FRAMES;
   opts.hot_mode = hot;
+  opts.audio_rt_priority = rt_priority;
   if (pb_plugin_open(host, path, &opts, out)) {
     fprintf(stderr,
             "bench_process: cannot open %s: %s\n",
@@ -513,13 +520,28 @@ main(int argc, char** argv)
       calls = (size_t)strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--pin"))
       pin = strtol(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--rt"))
+      rt_priority = (int)strtol(argv[i + 1], NULL, 10);
     else
       break;
   }
-  if (i != argc - 1 || calls < 100) {
+  if (i != argc - 1 || calls < 100 || rt_priority < 0 || rt_priority > 99) {
     fprintf(stderr,
-            "usage: bench_process [--calls N>=100] [--pin CPU] PLUGIN\n");
+            "usage: bench_process [--calls N>=100] [--pin CPU] [--rt 1..99] "
+            "PLUGIN\n");
     return 2;
+  }
+  if (rt_priority) {
+    /* Before the raw child forks: it inherits the policy. */
+    struct sched_param sp = { .sched_priority = rt_priority };
+    const int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+    if (rc) {
+      fprintf(stderr,
+              "bench_process: SCHED_FIFO %d: %s\n",
+              rt_priority,
+              strerror(rc));
+      return 1;
+    }
   }
   fill_inputs();
   subject_t s[4] = { { .name = "in-process" },
@@ -536,16 +558,23 @@ main(int argc, char** argv)
     return 1;
   }
   printf("%s, stereo, 48 kHz, %zu calls (paced: fewer for long blocks), "
-         "%ld CPUs\n",
+         "%ld CPUs, %s\n",
          argv[i],
          calls,
-         sysconf(_SC_NPROCESSORS_ONLN));
+         sysconf(_SC_NPROCESSORS_ONLN),
+         rt_priority ? "caller and bridges SCHED_FIFO" : "normal policy");
+
   cpu_set_t all;
   int err = sched_getaffinity(0, sizeof(all), &all);
   if (!err && pin >= 0)
     err = pin_pid(0, (unsigned)pin);
   if (!err)
     err = run_sizes(s, 4, calls, pin);
+  if (!err && rt_priority)
+    printf("\nbridges' audio threads ran at priority %d and %d (asked %d)\n",
+           pb_plugin_audio_priority(s[2].plugin),
+           pb_plugin_audio_priority(s[3].plugin),
+           rt_priority);
   if (!err)
     err = sched_setaffinity(0, sizeof(all), &all);
   if (!err)

@@ -39,7 +39,9 @@ static struct
   pthread_t thread;
   int running;
   atomic_int stop;
-  fenv_t fenv; /* of the main thread after the plugin opened */
+  int priority; /* SCHED_FIFO for the thread, or 0 */
+  int realtime; /* the thread runs SCHED_FIFO or SCHED_RR */
+  fenv_t fenv;  /* of the main thread after the plugin opened */
   /* Audio thread only. */
   struct pb_shm_transport transport; /* of the block, read once */
   uint32_t seg_start;                /* first frame of the running call */
@@ -389,6 +391,7 @@ enum
 {
   SPIN_AFTER_NS = 50000,     /* default: wait this long awake for the next */
   HOT_IDLE_NS = 50000000,    /* hot mode: idle this long, then sleep */
+  HOT_IDLE_RT_NS = 10000000, /* ... when real-time: it shuts out others */
   LEAD_NS = 50000,           /* steady host: spin from this long before */
   TRAIL_NS = 120000,         /* ... to this long after the expected time */
   MAX_LATE_NS = 1000000,     /* a timer later than this is not the usual */
@@ -549,7 +552,8 @@ keep_spinning(const struct pb_shm_header* h, uint64_t now, uint64_t idle_ns)
   if (!apart_from_host(h))
     return 0;
   /* Hot mode asked for spinning, contended or not. */
-  if (pb_shm_load(&h->hot_mode) && idle_ns < HOT_IDLE_NS)
+  if (pb_shm_load(&h->hot_mode) &&
+      idle_ns < (audio.realtime ? HOT_IDLE_RT_NS : HOT_IDLE_NS))
     return 1;
   if (now < place.no_spin_until)
     return 0;
@@ -640,6 +644,28 @@ reply(struct pb_shm_header* h, uint32_t seq)
   place.done_ns = pb_clock_now_ns();
 }
 
+/* Take the priority asked for, and say in the reply what the thread
+ * runs at (see pb_shm_reply.audio_priority). */
+static void
+set_priority(void)
+{
+  struct sched_param sp;
+  int policy = SCHED_OTHER;
+  int32_t result = 0;
+  if (audio.priority > 0) {
+    memset(&sp, 0, sizeof sp);
+    sp.sched_priority = audio.priority;
+    const int err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+    result = err ? -err : audio.priority;
+  } else if (pthread_getschedparam(pthread_self(), &policy, &sp) == 0 &&
+             (policy == SCHED_FIFO || policy == SCHED_RR)) {
+    result = sp.sched_priority;
+  }
+  audio.realtime = result > 0;
+  __atomic_store_n(
+    &audio.shm.block->reply.audio_priority, result, __ATOMIC_RELEASE);
+}
+
 static void*
 audio_main(void* arg)
 {
@@ -660,6 +686,7 @@ audio_main(void* arg)
   (void)prctl(PR_SET_TIMERSLACK, 1ul, 0ul, 0ul, 0ul);
   /* Without it, a plugin overflowing this thread's stack dies unnoted. */
   (void)pb_crash_audio_stack();
+  set_priority();
   publish_cpu(h);
   pb_shm_store(&h->bridge_state, PB_SHM_BRIDGE_RUNNING);
   for (;;) {
@@ -676,6 +703,12 @@ audio_main(void* arg)
   }
   pb_shm_store_sc(&h->bridge_state, PB_SHM_BRIDGE_SLEEPING);
   return NULL;
+}
+
+void
+pb_audio_set_priority(int priority)
+{
+  audio.priority = priority;
 }
 
 int

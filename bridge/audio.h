@@ -19,6 +19,10 @@
  *  Returns 0 or -errno. */
 int pb_audio_map(int fd);
 
+/** The SCHED_FIFO priority the audio thread takes when it starts (1..99),
+ *  or 0 to keep the inherited policy.  [main-thread] */
+void pb_audio_set_priority(int priority);
+
 /** Start the audio thread for the opened `plugin` (borrowed until
  *  pb_audio_stop()), after capturing the calling thread's floating-point
  *  environment, which every block then runs under.  No-op without a

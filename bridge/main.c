@@ -38,6 +38,8 @@ static const char usage_text[] =
   "  --scratch DIR   the one writable folder, also HOME\n"
   "  --memory BYTES  address space limit (default 4 GiB)\n"
   "  --read PATH     one more read-only path (repeatable)\n"
+  "  --rt-priority N the audio thread's SCHED_FIFO priority (1..99), also\n"
+  "                  the RLIMIT_RTPRIO of basic and strict (default 0)\n"
   "  --probe         print which sandbox layers this machine supports\n"
   "  --help          show this help\n"
   "  --version       show the version, protocol and architecture\n"
@@ -292,6 +294,7 @@ main(int argc, char** argv)
   sandbox.parent = parent;
   if (pb_sandbox_apply(&sandbox))
     return PB_SERVER_EXIT_SETUP;
+  pb_audio_set_priority(sandbox.rt_priority);
   /* Under strict this may be another process now, the worker of a pid
    * namespace, whose thread ids the crash note must compare with. */
   pb_crash_set_main_thread();

@@ -20,6 +20,7 @@
 #define PB_SANDBOX_REPORT_CAP 4096
 #define PB_SANDBOX_DEFAULT_MEMORY (4ull << 30) /* RLIMIT_AS, bytes */
 #define PB_SANDBOX_NOBODY 65534                /* uid and gid root drops to */
+#define PB_SANDBOX_RT_MAX 99                   /* highest SCHED_FIFO priority */
 
 /* What the host asked for (the bridge's command line). */
 typedef struct pb_sandbox_config
@@ -30,6 +31,7 @@ typedef struct pb_sandbox_config
   uint64_t memory_limit_bytes; /* RLIMIT_AS; 0: PB_SANDBOX_DEFAULT_MEMORY */
   const char* read_paths[PB_SANDBOX_MAX_PATHS]; /* extra read-only paths */
   size_t n_read_paths;
+  int rt_priority; /* audio thread's SCHED_FIFO priority; RLIMIT_RTPRIO */
   int keep_fd_max; /* fds 0..keep_fd_max stay open, the others close */
   pid_t parent;    /* the host, for parent-death checks */
 } pb_sandbox_config_t;

@@ -6,7 +6,10 @@
  *   --plugin PATH                the plugin OPEN may load (strict)
  *   --scratch DIR                the one writable folder, also HOME
  *   --memory BYTES               RLIMIT_AS (default 4 GiB)
- *   --read PATH                  one more read-only path (repeatable) */
+ *   --read PATH                  one more read-only path (repeatable)
+ *   --rt-priority N              the audio thread's SCHED_FIFO priority,
+ *                                1..99, and the RLIMIT_RTPRIO of basic
+ *                                and strict (default 0) */
 #include "bridge/sandbox_args.h"
 
 #include <errno.h>
@@ -22,6 +25,18 @@ parse_bytes(const char* text, uint64_t* out)
   if (errno || end == text || *end || text[0] == '-' || v == 0)
     return -1;
   *out = (uint64_t)v;
+  return 0;
+}
+
+static int
+parse_priority(const char* text, int* out)
+{
+  char* end = NULL;
+  errno = 0;
+  const long v = strtol(text, &end, 10);
+  if (errno || end == text || *end || v < 1 || v > PB_SANDBOX_RT_MAX)
+    return -1;
+  *out = (int)v;
   return 0;
 }
 
@@ -55,5 +70,7 @@ pb_sandbox_args_option(pb_sandbox_config_t* cfg,
     return parse_bytes(value, &cfg->memory_limit_bytes) ? -1 : 1;
   if (!strcmp(name, "--read"))
     return add_read_path(cfg, value) ? -1 : 1;
+  if (!strcmp(name, "--rt-priority"))
+    return parse_priority(value, &cfg->rt_priority) ? -1 : 1;
   return 0;
 }

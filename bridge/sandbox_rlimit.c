@@ -61,11 +61,30 @@ limit_memory(const pb_sandbox_config_t* cfg, char* what, size_t cap)
   return lower(RLIMIT_AS, value);
 }
 
+/* Real-time priority: exactly what the host asked for its audio thread
+ * (raised to it if this process may, as root can), so that no thread of
+ * the plugin rises above it; 0 without a request.  Returns the limit now
+ * in force, or -errno. */
+static long
+limit_rtprio(int prio)
+{
+  struct rlimit lim = { (rlim_t)prio, (rlim_t)prio };
+  if (setrlimit(RLIMIT_RTPRIO, &lim) < 0) {
+    const int err = lower(RLIMIT_RTPRIO, (rlim_t)prio);
+    if (err)
+      return err;
+  }
+  if (getrlimit(RLIMIT_RTPRIO, &lim) < 0)
+    return -errno;
+  return (long)lim.rlim_cur;
+}
+
 int
 pb_sandbox_rlimits(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r)
 {
   char what[64];
   int err = limit_memory(cfg, what, sizeof what);
+  long rtprio = 0;
 
   if (!err)
     err = lower(RLIMIT_NOFILE, NOFILE_LIMIT);
@@ -75,14 +94,20 @@ pb_sandbox_rlimits(const pb_sandbox_config_t* cfg, pb_sandbox_report_t* r)
     err = lower(RLIMIT_CORE, 0);
   if (!err)
     err = lower(RLIMIT_MEMLOCK, (rlim_t)MEMLOCK_LIMIT);
+  if (!err) {
+    rtprio = limit_rtprio(cfg->rt_priority);
+    err = rtprio < 0 ? (int)rtprio : 0;
+  }
   pb_sandbox_note(r,
                   "rlimit",
                   err,
-                  "%s, NOFILE %u, FSIZE %llu MiB, CORE 0, MEMLOCK %llu MiB",
+                  "%s, NOFILE %u, FSIZE %llu MiB, CORE 0, MEMLOCK %llu MiB, "
+                  "RTPRIO %ld",
                   what,
                   NOFILE_LIMIT,
                   (unsigned long long)(FSIZE_LIMIT >> 20),
-                  (unsigned long long)(MEMLOCK_LIMIT >> 20));
+                  (unsigned long long)(MEMLOCK_LIMIT >> 20),
+                  rtprio);
   return err;
 }
 

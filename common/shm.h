@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define PB_SHM_MAGIC 0x4d534250u /* "PBSM" little-endian */
-#define PB_SHM_LAYOUT_VERSION 3u
+#define PB_SHM_LAYOUT_VERSION 4u
 #define PB_SHM_FD 4             /* the fd the bridge inherits the block on */
 #define PB_SHM_MAX_CHANNELS 32u /* per direction, fixed at spawn */
 #define PB_SHM_SAMPLE_BYTES 8u  /* room for 64-bit samples */
@@ -172,13 +172,19 @@ struct pb_shm_reply
   uint32_t n_param_events; /* used of `param_events` */
   uint32_t n_param_dropped;
   struct pb_shm_param_event param_events[PB_SHM_PARAM_EVENT_MAX];
+  /* Written once by the audio thread when it starts: its SCHED_FIFO or
+   * SCHED_RR priority, 0 for the normal policy, or minus the errno that
+   * refused the priority asked for (--rt-priority). */
+  int32_t audio_priority;
+  uint32_t reserved;
 };
 _Static_assert(offsetof(struct pb_shm_reply, midi) == 16, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, sysex) == 8208, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, n_param_events) == 16400, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, n_param_dropped) == 16404, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, param_events) == 16408, "ABI");
-_Static_assert(sizeof(struct pb_shm_reply) == 20504, "ABI");
+_Static_assert(offsetof(struct pb_shm_reply, audio_priority) == 20504, "ABI");
+_Static_assert(sizeof(struct pb_shm_reply) == 20512, "ABI");
 
 /* Everything before the audio buffers. */
 struct pb_shm_block
@@ -189,7 +195,7 @@ struct pb_shm_block
 };
 _Static_assert(offsetof(struct pb_shm_block, request) == 64, "ABI");
 _Static_assert(offsetof(struct pb_shm_block, reply) == 22688, "ABI");
-_Static_assert(sizeof(struct pb_shm_block) == 43192, "ABI");
+_Static_assert(sizeof(struct pb_shm_block) == 43200, "ABI");
 
 /** Where the audio buffers start: the block rounded up to 64 bytes. */
 #define PB_SHM_AUDIO_OFFSET 43200u

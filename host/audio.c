@@ -553,3 +553,14 @@ pb_plugin_set_hot_mode(pb_plugin_t* plugin, int on)
     pb_shm_store(&plugin->shm.block->header.hot_mode, (uint32_t)on);
   return PB_OK;
 }
+
+int
+pb_plugin_audio_priority(const pb_plugin_t* plugin)
+{
+  if (!plugin || !plugin->shm.block)
+    return 0;
+  /* Written by the bridge: only what a priority or an errno can be. */
+  const int32_t v =
+    __atomic_load_n(&plugin->shm.block->reply.audio_priority, __ATOMIC_ACQUIRE);
+  return v >= -4095 && v <= PB_RT_PRIORITY_MAX ? (int)v : -EPROTO;
+}

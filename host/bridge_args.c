@@ -17,6 +17,7 @@ struct pb_bridge_args
   size_t n;
   char* argv[PB_LAUNCH_MAX_ARGS + 1];
   char memory[24];
+  char rt_priority[16];
 };
 
 static const char* const profile_names[] = { "off", "basic", "strict" };
@@ -54,6 +55,10 @@ fill(pb_bridge_args_t* a, const pb_open_opts_t* o, const char* path)
       push(a, "--plugin", path) || push(a, "--memory", a->memory))
     return -1;
   if (o->writable_path && push(a, "--scratch", o->writable_path))
+    return -1;
+  (void)snprintf(
+    a->rt_priority, sizeof a->rt_priority, "%d", o->audio_rt_priority);
+  if (o->audio_rt_priority > 0 && push(a, "--rt-priority", a->rt_priority))
     return -1;
   return push_paths(a, o->extra_read_paths);
 }

@@ -178,6 +178,20 @@ typedef struct
    * The two may run at the same time. */
   void (*on_event)(void* user, const pb_plugin_event_t* ev); /**< or NULL */
   void* on_event_user; /**< passed to on_event */
+  /* Real-time audio (appended).  audio_rt_priority 1..99: the bridge's
+   * audio thread runs SCHED_FIFO at that priority, as a host's own audio
+   * thread does, so that other programs cannot preempt a block; 0: it
+   * keeps the policy the bridge inherited.  It takes the right a host
+   * needs for itself: CAP_SYS_NICE, or an RLIMIT_RTPRIO at least that
+   * high (the limits an audio group gets); a bridge started by root raises
+   * its own limit to it before dropping to nobody.  Under the basic and
+   * strict profiles RLIMIT_RTPRIO is set to this value, so the plugin's
+   * own threads cannot rise above it (0: not real-time at all, except
+   * for a root bridge under basic, which keeps its capabilities).  In hot
+   * mode a real-time bridge spins at most ~10 ms idle, not ~50 (a spin at
+   * FIFO shuts out every normal thread of its CPU).  pb_plugin_audio_priority()
+   * says what was granted. */
+  int audio_rt_priority; /**< 0..99; default 0 */
 } pb_open_opts_t;
 
 /** Fill `opts` with the defaults.  [any-thread] */
@@ -569,6 +583,13 @@ PB_API pb_status_t pb_plugin_set_process_timeout_us(pb_plugin_t* plugin,
  *  effect from the next block.  Returns PB_OK or PB_ERR_INVALID.
  *  [any-thread] */
 PB_API pb_status_t pb_plugin_set_hot_mode(pb_plugin_t* plugin, int on);
+
+/** The scheduling of the bridge's audio thread, which starts when the
+ *  plugin is first resumed: its SCHED_FIFO or SCHED_RR priority, 0 for the
+ *  normal policy (or before it started), or minus the errno that refused
+ *  pb_open_opts_t.audio_rt_priority (-EPERM: no right to it).
+ *  [any-thread] */
+PB_API int pb_plugin_audio_priority(const pb_plugin_t* plugin);
 
 /** Most automation and edit events kept per block from the plugin's
  *  audio thread; more are dropped and counted (pb_plugin_events_dropped()).

@@ -135,6 +135,12 @@ read_opts(pb_host_t* host, const pb_open_opts_t* in, pb_open_opts_t* o)
                      (unsigned)o->max_block_frames);
   if (o->load_timeout_ms == 0 || o->call_timeout_ms == 0)
     return host_fail(host, PB_ERR_INVALID, "timeouts must not be 0");
+  if (o->audio_rt_priority < 0 || o->audio_rt_priority > PB_RT_PRIORITY_MAX)
+    return host_fail(host,
+                     PB_ERR_INVALID,
+                     "audio_rt_priority %d is not 0..%d",
+                     o->audio_rt_priority,
+                     PB_RT_PRIORITY_MAX);
   return check_sandbox_opts(host, o);
 }
 

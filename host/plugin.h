@@ -20,6 +20,7 @@
 
 #define PB_PLUGIN_ERROR_CAP 1024
 #define PB_DEFAULT_MEMORY_LIMIT (4ull << 30) /* pb_open_opts_t default */
+#define PB_RT_PRIORITY_MAX 99                /* SCHED_FIFO's highest on Linux */
 #define PB_MAX_READ_PATHS 32      /* = PB_SANDBOX_MAX_PATHS in the bridge */
 #define PB_BLOCK_EVENT_RING 1024u /* block events kept; a power of two */
 

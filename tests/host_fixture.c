@@ -180,3 +180,17 @@ fx_teardown(void** state)
   assert_int_equal(fx_count_dir("/proc/self/task"), n_threads);
   return 0;
 }
+
+int
+fx_has_cap(int cap)
+{
+  char line[256];
+  unsigned long long eff = 0;
+  FILE* file = fopen("/proc/self/status", "r");
+  assert_non_null(file);
+  while (fgets(line, sizeof line, file))
+    if (sscanf(line, "CapEff: %llx", &eff) == 1)
+      break;
+  (void)fclose(file);
+  return (int)((eff >> cap) & 1u);
+}

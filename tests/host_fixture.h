@@ -76,6 +76,12 @@ pb_status_t fx_open(fixture_t* f, const char* path, pb_plugin_t** p);
 /** Path of test plugin `name` in $PB_TEST_PLUGIN_DIR, or NULL. */
 const char* fx_test_plugin(const char* name);
 
+/** 1 if this process holds capability `cap` (its CapEff in /proc). */
+int fx_has_cap(int cap);
+
+#define FX_CAP_SYS_NICE 23
+#define FX_CAP_SYS_RESOURCE 24
+
 void fx_sleep_ms(long ms);
 
 double fx_now_ms(void);

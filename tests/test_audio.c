@@ -8,11 +8,14 @@
 #include "ref_process.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #define RATE 48000.0f
 #define MAX_BLOCK 512u
@@ -524,6 +527,138 @@ hot_bridge_that_dies_is_crashed_at_once(void** state)
   pb_plugin_close(p);
 }
 
+/* ------------------------------------------------------- real-time */
+
+#define RT_PRIORITY 7
+
+/* Whether a thread of process `pid` runs SCHED_FIFO at `priority`, by
+ * /proc/PID/task/TID/stat (field 40 rt_priority, 41 policy). */
+static int
+has_fifo_thread(int pid, int priority)
+{
+  char path[64];
+  (void)snprintf(path, sizeof path, "/proc/%d/task", pid);
+  DIR* dir = opendir(path);
+  assert_non_null(dir);
+  int found = 0;
+  const struct dirent* e = NULL;
+  while (!found && (e = readdir(dir))) {
+    char stat[384];
+    char text[1024];
+    if (e->d_name[0] == '.')
+      continue;
+    (void)snprintf(stat, sizeof stat, "%s/%s/stat", path, e->d_name);
+    FILE* file = fopen(stat, "r");
+    if (!file)
+      continue;
+    const size_t n = fread(text, 1, sizeof text - 1, file);
+    (void)fclose(file);
+    text[n] = '\0';
+    char* at = strrchr(text, ')');
+    if (!at)
+      continue;
+    /* Fields from 3 (state) on, after the command's closing parenthesis. */
+    long field[42] = { 0 };
+    int k = 3;
+    for (char* tok = strtok(at + 1, " "); tok && k <= 41;
+         tok = strtok(NULL, " "), ++k)
+      field[k] = strtol(tok, NULL, 10);
+    found = k > 41 && field[41] == 1 /* SCHED_FIFO */ && field[40] == priority;
+  }
+  (void)closedir(dir);
+  return found;
+}
+
+/* One block, so that the audio thread has started and set itself up. */
+static void
+one_block(pb_plugin_t* p)
+{
+  io_t io;
+  pb_process_t b;
+  io_init(&io, 0, 64);
+  block_of(&b, &io, 0, 64);
+  assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  io_fini(&io);
+}
+
+static void
+audio_thread_takes_the_real_time_priority_asked(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  static const int profiles[] = { PB_SANDBOX_OFF,
+                                  PB_SANDBOX_BASIC,
+                                  PB_SANDBOX_STRICT };
+  struct rlimit lim;
+  assert_int_equal(getrlimit(RLIMIT_RTPRIO, &lim), 0);
+  /* What the bridge may do here: with CAP_SYS_NICE any priority (off and
+   * basic keep the capabilities); without it, what RLIMIT_RTPRIO allows,
+   * which basic and strict set to the priority asked, raised only with
+   * CAP_SYS_RESOURCE (containers often lack it, even for root). */
+  const int raise = fx_has_cap(FX_CAP_SYS_RESOURCE);
+  const long limit =
+    raise ? RT_PRIORITY
+    : lim.rlim_max == RLIM_INFINITY || lim.rlim_max > RT_PRIORITY
+      ? RT_PRIORITY
+      : (long)lim.rlim_max;
+  const int by_limit = limit >= RT_PRIORITY;
+  const int by_cap = fx_has_cap(FX_CAP_SYS_NICE);
+  char report[4096];
+  char want[32];
+  (void)snprintf(want, sizeof want, "RTPRIO %ld", limit);
+  for (size_t i = 0; i < sizeof profiles / sizeof *profiles; ++i) {
+    const int strict = profiles[i] == PB_SANDBOX_STRICT;
+    const int granted = strict
+                          ? by_limit
+                          : by_cap || (lim.rlim_cur == RLIM_INFINITY ||
+                                       lim.rlim_cur >= (rlim_t)RT_PRIORITY);
+    f->opts.sandbox = profiles[i];
+    f->opts.audio_rt_priority = RT_PRIORITY;
+    pb_plugin_t* p = open_running(f, "pb_test_gain");
+    one_block(p);
+    assert_int_equal(pb_plugin_audio_priority(p),
+                     granted ? RT_PRIORITY : -EPERM);
+    /* Seen from outside too, where the bridge's threads are visible (a
+     * strict bridge's are in its pid namespace). */
+    if (granted && !strict)
+      assert_true(has_fifo_thread(pb_plugin_pid(p), RT_PRIORITY));
+    /* No thread of the plugin may rise above what the host asked. */
+    assert_int_equal(pb_plugin_sandbox_report(p, report, sizeof report), PB_OK);
+    if (profiles[i] != PB_SANDBOX_OFF && !strstr(report, want))
+      fail_msg("no \"%s\" in the report:\n%s", want, report);
+    pb_plugin_close(p);
+  }
+}
+
+static void
+audio_thread_keeps_the_normal_policy_by_default(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  char report[4096];
+  f->opts.sandbox = PB_SANDBOX_BASIC;
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  one_block(p);
+  assert_int_equal(pb_plugin_audio_priority(p), 0);
+  assert_false(has_fifo_thread(pb_plugin_pid(p), RT_PRIORITY));
+  assert_int_equal(pb_plugin_sandbox_report(p, report, sizeof report), PB_OK);
+  assert_non_null(strstr(report, "RTPRIO 0"));
+  pb_plugin_close(p);
+}
+
+static void
+bad_real_time_priorities_are_invalid(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  static const int bad[] = { -1, 100, 1000 };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+    pb_plugin_t* p = NULL;
+    f->opts.audio_rt_priority = bad[i];
+    assert_int_equal(fx_open(f, fx_test_plugin("pb_test_gain"), &p),
+                     PB_ERR_INVALID);
+    assert_null(p);
+  }
+  assert_int_equal(pb_plugin_audio_priority(NULL), 0);
+}
+
 int
 main(void)
 {
@@ -542,6 +677,9 @@ main(void)
     T(hot_mode_closes_at_once_and_leaves_nothing),
     T(hot_mode_setter_checks_its_arguments),
     T(hot_bridge_that_dies_is_crashed_at_once),
+    T(audio_thread_takes_the_real_time_priority_asked),
+    T(audio_thread_keeps_the_normal_policy_by_default),
+    T(bad_real_time_priorities_are_invalid),
 #undef T
   };
   return cmocka_run_group_tests_name("audio", tests, fx_group_setup, NULL);

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,6 +79,7 @@ static const char* const forbidden[] = {
   "undo_pdeathsig",
   "ptracer_any",
   "tiocsti",
+  "rt_self",
 };
 
 /* Layers the report must name, each applied or unavailable. */
@@ -259,6 +261,12 @@ off_allows_what_the_machine_allows(void** state)
   };
   for (size_t i = 0; i < N_OF(always); ++i)
     assert_true(is_allowed(product, always[i]));
+  /* Real-time scheduling: with CAP_SYS_NICE (root, usually) or a
+   * real-time limit, which off leaves as it found it. */
+  struct rlimit rt;
+  assert_int_equal(getrlimit(RLIMIT_RTPRIO, &rt), 0);
+  if (fx_has_cap(FX_CAP_SYS_NICE) || rt.rlim_cur >= 1)
+    assert_true(is_allowed(product, "rt_self"));
   if (access("/etc/shadow", R_OK) == 0)
     assert_true(is_allowed(product, "read_shadow"));
   if (access("/root", R_OK | X_OK) == 0)
