@@ -229,8 +229,10 @@ pb_cli_process_main(int argc, char** argv)
 {
   pb_cli_process_conf_t conf;
   int code = pb_cli_process_parse(argc, argv, &conf);
-  if (code >= 0)
+  if (code >= 0) { /* --help, or a usage error */
+    pb_cli_process_conf_fini(&conf);
     return code;
+  }
   pb_cli_audio_in_t in = { NULL, { 0 } };
   pb_cli_midi_t* midi = NULL;
   code = pb_cli_process_prepare(&conf, &in);
