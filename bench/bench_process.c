@@ -257,16 +257,44 @@ cmp_u64(const void* a, const void* b)
 typedef struct
 {
   double median_us, p99_us, p999_us;
+  /* Bridged subjects: % of calls whose bridge had to be woken, and of
+   * the slowest 1 %; -1 for the others. */
+  double woken_pct, slow_woken_pct;
 } stats_t;
 
+/* `calls[i]`: the call's time in ns shifted left once, its low bit 1 when
+ * the bridge had to be woken for it. */
 static stats_t
-stats_of(uint64_t* ns, size_t n)
+stats_of(uint64_t* calls, size_t n, int bridged)
 {
-  qsort(ns, n, sizeof(ns[0]), cmp_u64);
-  const stats_t s = { (double)ns[n / 2] / 1e3,
-                      (double)ns[(n * 99) / 100] / 1e3,
-                      (double)ns[(n * 999) / 1000] / 1e3 };
+  qsort(calls, n, sizeof(calls[0]), cmp_u64);
+  stats_t s = { (double)(calls[n / 2] >> 1) / 1e3,
+                (double)(calls[(n * 99) / 100] >> 1) / 1e3,
+                (double)(calls[(n * 999) / 1000] >> 1) / 1e3,
+                -1.0,
+                -1.0 };
+  if (!bridged)
+    return s;
+  size_t woken = 0, slow_woken = 0;
+  const size_t slow_from = (n * 99) / 100;
+  for (size_t i = 0; i < n; ++i) {
+    woken += calls[i] & 1u;
+    if (i >= slow_from)
+      slow_woken += calls[i] & 1u;
+  }
+  s.woken_pct = 100.0 * (double)woken / (double)n;
+  s.slow_woken_pct = 100.0 * (double)slow_woken / (double)(n - slow_from);
   return s;
+}
+
+/* How many times the bridge of `s` has been woken so far. */
+static uint64_t
+woken_so_far(const subject_t* s)
+{
+  pb_audio_stats_t st;
+  if (!s->plugin || pb_plugin_audio_stats(s->plugin, &st) != PB_OK)
+    return 0;
+  return st.bridge_woken;
 }
 
 static void
@@ -301,6 +329,7 @@ measure(subject_t* s, uint32_t frames, size_t n, int paced, stats_t* out)
       next += period;
       sleep_until(next);
     }
+    const uint64_t woken = woken_so_far(s);
     const uint64_t t0 = pb_clock_now_ns();
     if (call(s, frames)) {
       free(ns);
@@ -310,9 +339,9 @@ measure(subject_t* s, uint32_t frames, size_t n, int paced, stats_t* out)
     if (warm < WARM_UP_CALLS || t1 < warm_until)
       ++warm;
     else
-      ns[i++] = t1 - t0;
+      ns[i++] = (t1 - t0) << 1 | (woken_so_far(s) != woken);
   }
-  *out = stats_of(ns, n);
+  *out = stats_of(ns, n, s->plugin != NULL);
   free(ns);
   return 0;
 }
@@ -324,13 +353,13 @@ header(const char* title)
 {
   printf("\n%s (microseconds per call)\n", title);
   printf("frames  mode     subject      median      p99    p99.9   |  "
-         "overhead: median      p99    p99.9\n");
+         "overhead: median      p99    p99.9   | woken%%: all, slowest 1%%\n");
 }
 
 static void
 row(uint32_t frames, const char* mode, const char* name, stats_t s, stats_t ref)
 {
-  printf("%6u  %-7s  %-10s %8.2f %8.2f %8.2f   |  %16.2f %8.2f %8.2f\n",
+  printf("%6u  %-7s  %-10s %8.2f %8.2f %8.2f   |  %16.2f %8.2f %8.2f",
          (unsigned)frames,
          mode,
          name,
@@ -340,6 +369,9 @@ row(uint32_t frames, const char* mode, const char* name, stats_t s, stats_t ref)
          s.median_us - ref.median_us,
          s.p99_us - ref.p99_us,
          s.p999_us - ref.p999_us);
+  if (s.woken_pct >= 0.0)
+    printf("   | %5.1f %5.1f", s.woken_pct, s.slow_woken_pct);
+  printf("\n");
 }
 
 /* subjects[0] is in-process: the reference of the overheads. */

@@ -286,7 +286,8 @@ wait_reply(pb_plugin_t* p,
            uint32_t seq,
            uint32_t cpu,
            uint64_t woke_at,
-           uint64_t deadline)
+           uint64_t deadline,
+           int* slept)
 {
   struct pb_shm_header* h = &p->shm.block->header;
   const uint64_t last =
@@ -310,6 +311,7 @@ wait_reply(pb_plugin_t* p,
       return PB_ERR_TIMEOUT;
     }
     sleep_for_reply(h, seq, deadline);
+    *slept = 1;
     woke_at = 0;
   }
 }
@@ -328,9 +330,16 @@ ring_and_wait(pb_plugin_t* p)
   atomic_store(&p->conn.audio_sent_seq, seq);
   atomic_store(&p->conn.audio_in_flight, 1);
   const uint64_t woke_at = ring(p, seq, cpu, start);
-  const pb_status_t st = wait_reply(p, seq, cpu, woke_at, deadline);
+  int slept = 0;
+  const pb_status_t st = wait_reply(p, seq, cpu, woke_at, deadline, &slept);
   if (st == PB_OK)
     atomic_store(&p->conn.audio_in_flight, 0);
+  /* Counters of one writer: a relaxed add is a plain add here. */
+  atomic_fetch_add_explicit(&p->stat_blocks, 1u, memory_order_relaxed);
+  if (woke_at)
+    atomic_fetch_add_explicit(&p->stat_bridge_woken, 1u, memory_order_relaxed);
+  if (slept)
+    atomic_fetch_add_explicit(&p->stat_host_slept, 1u, memory_order_relaxed);
   pb_shm_store(&h->host_state, PB_SHM_HOST_IDLE);
   p->audio_last_ns = pb_clock_now_ns() - start;
   return st;
@@ -563,4 +572,19 @@ pb_plugin_audio_priority(const pb_plugin_t* plugin)
   const int32_t v =
     __atomic_load_n(&plugin->shm.block->reply.audio_priority, __ATOMIC_ACQUIRE);
   return v >= -4095 && v <= PB_RT_PRIORITY_MAX ? (int)v : -EPROTO;
+}
+
+pb_status_t
+pb_plugin_audio_stats(const pb_plugin_t* plugin, pb_audio_stats_t* out)
+{
+  if (!plugin || !out)
+    return PB_ERR_INVALID;
+  pb_plugin_t* p = (pb_plugin_t*)(uintptr_t)plugin;
+  memset(out, 0, sizeof(*out));
+  out->blocks = atomic_load_explicit(&p->stat_blocks, memory_order_relaxed);
+  out->bridge_woken =
+    atomic_load_explicit(&p->stat_bridge_woken, memory_order_relaxed);
+  out->host_slept =
+    atomic_load_explicit(&p->stat_host_slept, memory_order_relaxed);
+  return PB_OK;
 }

@@ -584,6 +584,24 @@ PB_API pb_status_t pb_plugin_set_process_timeout_us(pb_plugin_t* plugin,
  *  [any-thread] */
 PB_API pb_status_t pb_plugin_set_hot_mode(pb_plugin_t* plugin, int on);
 
+/** How process calls went so far, for finding where time goes: a block
+ *  whose bridge slept paid a wake-up (tens of µs across CPUs here); one
+ *  whose caller slept paid its own.  Counts every block sent, whatever
+ *  its status. */
+typedef struct
+{
+  uint64_t blocks;       /**< blocks sent to the bridge */
+  uint64_t bridge_woken; /**< of those, the bridge's audio thread slept and
+                              the caller had to wake it */
+  uint64_t host_slept;   /**< the caller slept in FUTEX_WAIT for the answer
+                              (else it spun) */
+} pb_audio_stats_t;
+
+/** Copy the counters of `plugin` to `*out`.  Returns PB_OK or
+ *  PB_ERR_INVALID.  [any-thread] */
+PB_API pb_status_t pb_plugin_audio_stats(const pb_plugin_t* plugin,
+                                         pb_audio_stats_t* out);
+
 /** The scheduling of the bridge's audio thread, which starts when the
  *  plugin is first resumed: its SCHED_FIFO or SCHED_RR priority, 0 for the
  *  normal policy (or before it started), or minus the errno that refused

@@ -90,6 +90,11 @@ struct pb_plugin
   _Atomic int active;
   _Atomic int processing;
   _Atomic int hot_mode; /* mirrored into the block's header */
+  /* How blocks went (pb_plugin_audio_stats): written by the audio
+   * thread, readable from any. */
+  _Atomic uint64_t stat_blocks;
+  _Atomic uint64_t stat_bridge_woken;
+  _Atomic uint64_t stat_host_slept;
   /* Audio thread only. */
   uint32_t audio_seq;                   /* last request number sent */
   uint64_t audio_last_ns;               /* the last call's round trip */

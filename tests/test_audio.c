@@ -645,6 +645,33 @@ audio_thread_keeps_the_normal_policy_by_default(void** state)
 }
 
 static void
+audio_stats_count_blocks_and_wake_ups(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  pb_audio_stats_t st;
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  assert_int_equal(st.blocks, 0);
+  for (int i = 0; i < 10; ++i)
+    one_block(p);
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  assert_int_equal(st.blocks, 10);
+  assert_true(st.bridge_woken >= 1 && st.bridge_woken <= 10);
+  assert_true(st.host_slept <= 10);
+  /* After a long pause the bridge's thread sleeps: the next block must
+   * wake it. */
+  const uint64_t woken = st.bridge_woken;
+  fx_sleep_ms(200);
+  one_block(p);
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  assert_int_equal(st.blocks, 11);
+  assert_int_equal(st.bridge_woken, woken + 1);
+  assert_int_equal(pb_plugin_audio_stats(NULL, &st), PB_ERR_INVALID);
+  assert_int_equal(pb_plugin_audio_stats(p, NULL), PB_ERR_INVALID);
+  pb_plugin_close(p);
+}
+
+static void
 bad_real_time_priorities_are_invalid(void** state)
 {
   fixture_t* f = (fixture_t*)*state;
@@ -680,6 +707,7 @@ main(void)
     T(audio_thread_takes_the_real_time_priority_asked),
     T(audio_thread_keeps_the_normal_policy_by_default),
     T(bad_real_time_priorities_are_invalid),
+    T(audio_stats_count_blocks_and_wake_ups),
 #undef T
   };
   return cmocka_run_group_tests_name("audio", tests, fx_group_setup, NULL);
