@@ -316,6 +316,15 @@ wait_reply(pb_plugin_t* p,
   }
 }
 
+/* A counter with one writer, this thread: a relaxed load and store, not
+ * a locked read-modify-write, on the process path. */
+static void
+count(_Atomic uint64_t* counter, int n)
+{
+  const uint64_t v = atomic_load_explicit(counter, memory_order_relaxed);
+  atomic_store_explicit(counter, v + (uint64_t)n, memory_order_relaxed);
+}
+
 static pb_status_t
 ring_and_wait(pb_plugin_t* p)
 {
@@ -334,12 +343,9 @@ ring_and_wait(pb_plugin_t* p)
   const pb_status_t st = wait_reply(p, seq, cpu, woke_at, deadline, &slept);
   if (st == PB_OK)
     atomic_store(&p->conn.audio_in_flight, 0);
-  /* Counters of one writer: a relaxed add is a plain add here. */
-  atomic_fetch_add_explicit(&p->stat_blocks, 1u, memory_order_relaxed);
-  if (woke_at)
-    atomic_fetch_add_explicit(&p->stat_bridge_woken, 1u, memory_order_relaxed);
-  if (slept)
-    atomic_fetch_add_explicit(&p->stat_host_slept, 1u, memory_order_relaxed);
+  count(&p->stat_blocks, 1);
+  count(&p->stat_bridge_woken, woke_at != 0);
+  count(&p->stat_host_slept, slept);
   pb_shm_store(&h->host_state, PB_SHM_HOST_IDLE);
   p->audio_last_ns = pb_clock_now_ns() - start;
   return st;

@@ -231,9 +231,21 @@ print_text(char* report, int* missing)
   return out.failed ? -1 : 0;
 }
 
+/* What a failed probe() means, in one phrase. */
+static const char*
+probe_failure(int err)
+{
+  if (err == -EPROTO)
+    return "the bridge's probe failed";
+  if (err == -EACCES)
+    return "the bridge cannot be run by uid 65534 (make its folders "
+           "readable to all)";
+  return strerror(-err);
+}
+
 /* The second listing of a root doctor; `err` from probe(). */
 static int
-print_text_nobody(char* report, int err, const char* bridge)
+print_text_nobody(char* report, int err)
 {
   int missing = 0;
   pb_text_t out;
@@ -241,16 +253,7 @@ print_text_nobody(char* report, int err, const char* bridge)
   pb_text_printf(&out, "\nAs an ordinary user (uid %d):\n", NOBODY);
   if (!err)
     return out.failed ? -1 : print_text(report, &missing);
-  if (err == -EACCES) {
-    pb_text_printf(&out, "not asked: uid %d cannot run ", NOBODY);
-    pb_text_puts_safe(&out, bridge);
-    pb_text_printf(&out, " (make its folders readable to all)\n");
-  } else {
-    pb_text_printf(&out,
-                   "not asked: %s\n",
-                   err == -EPROTO ? "the bridge's probe failed"
-                                  : strerror(-err));
-  }
+  pb_text_printf(&out, "not asked: %s\n", probe_failure(err));
   return out.failed ? -1 : 0;
 }
 
@@ -302,11 +305,7 @@ print_json(char* report,
     if (nobody_err) {
       pb_json_null(&json);
       pb_json_key(&json, "unprivileged_error");
-      pb_json_string(&json,
-                     nobody_err == -EACCES
-                       ? "the bridge cannot be run by uid 65534"
-                     : nobody_err == -EPROTO ? "the bridge's probe failed"
-                                             : strerror(-nobody_err));
+      pb_json_string(&json, probe_failure(nobody_err));
     } else {
       int nobody_missing = 0;
       pb_json_object_begin(&json);
@@ -360,8 +359,7 @@ pb_cli_doctor_main(int argc, char** argv)
   if (!err)
     err = probe(bridge, 0, report, sizeof report);
   if (err) {
-    pb_cli_error(bridge,
-                 err == -EPROTO ? "the bridge's probe failed" : strerror(-err));
+    pb_cli_error(bridge, probe_failure(err));
     return PB_CLI_EXIT_BRIDGE;
   }
   const int as_root = geteuid() == 0;
@@ -373,7 +371,7 @@ pb_cli_doctor_main(int argc, char** argv)
   } else {
     failed = print_text(report, &missing);
     if (!failed && as_root)
-      failed = print_text_nobody(nobody, nobody_err, bridge);
+      failed = print_text_nobody(nobody, nobody_err);
   }
   if (failed)
     return PB_CLI_EXIT_FAILURE;
