@@ -376,14 +376,18 @@ do_block(void)
  *    rendering), or for HOT_IDLE_NS in hot mode;
  *  - around the expected arrival of the next request, when the host calls
  *    at a steady period (a host paced by its audio device): the thread
- *    sleeps with a timer until LEAD_NS before it is due, then spins until
- *    TRAIL_NS after.  That costs ~LEAD_NS + TRAIL_NS of a CPU per period
- *    (~10 % at 64 frames, ~1.5 % at 512) and saves the wake-up.
- * and it chooses its CPU by how the host calls:
- *  - spinning works (back to back, steady, or hot): it leaves the
- *    caller's CPU if it shares it;
- *  - it had to be woken long after the last reply by an irregular host:
- *    it moves to the caller's CPU, where the next wake-up is cheapest.
+ *    sleeps with a timer until it is due, less LEAD_NS and how late such
+ *    timers fire most times, then spins until TRAIL_NS (or how late the
+ *    host rings most times, up to a quarter of the period) after.  At 64
+ *    frames that costs a fifth to a third of a CPU, at 512 a few percent,
+ *    and saves the wake-up.
+ * and it chooses its CPU by how it waits:
+ *  - to spin, away from the caller's CPU;
+ *  - asleep without a timer (past the window, or an irregular host), on
+ *    the caller's CPU: the host rings from there, awake, so the wake-up
+ *    costs a few µs instead of a halted vCPU's tens or hundreds;
+ *  - a host calling back to back on this thread's CPU (it was woken
+ *    there) makes it move away after BACK_TO_BACK_RUN calls, to spin.
  * Moving is one sched_setaffinity of this thread, made only when the
  * wanted CPU changes; with a single allowed CPU it never moves. */
 
@@ -397,8 +401,10 @@ enum
   MAX_LATE_NS = 1000000,     /* a timer later than this is not the usual */
   STEADY_MAX_NS = 250000000, /* longer periods are not anticipated */
   STEADY_RUN = 3,            /* periods within 1/8 of the last one */
-  FOLLOW_AFTER = 8,          /* ... once this many periods were unsteady */
-  FOLLOW_GAP_NS = 200000,    /* a later request: a paced host; follow it */
+  MISS_RUN = 3,              /* arrivals off the grid before relearning */
+  MAX_LEAD_NS = 300000,      /* the most a timer's lateness adds to LEAD */
+  MAX_TRAIL_NS = 500000,     /* the most the host's lateness adds to TRAIL */
+  FOLLOW_GAP_NS = 200000,    /* a later request: a paced or irregular host */
   BACK_TO_BACK_NS = 50000,   /* a sooner one on the same CPU: move away */
   BACK_TO_BACK_RUN = 4,      /* ... after this many in a row */
   SPIN_CHECK_EVERY = 32,     /* spin iterations between clock reads */
@@ -417,12 +423,14 @@ static struct
   uint64_t arrived_ns;    /* when the last request was seen */
   uint64_t period_ns;     /* the host's, once steady */
   uint64_t due_ns;        /* when the next request is expected */
-  uint64_t late_ns;       /* how late a timed sleep ends, on average */
+  uint64_t late_ns;       /* how late a timed sleep ends, most times */
+  uint64_t trail_ns;      /* how late the host rings, most times */
   uint64_t no_spin_until; /* the CPUs are contended: sleep, not spin */
   uint64_t moved_ns;      /* when the thread last changed CPU */
   int steady;             /* periods in a row close to the one before */
-  int unsteady;           /* periods in a row that were not */
+  int misses;             /* arrivals in a row off a steady grid */
   int close_run;          /* back-to-back requests on the caller's CPU */
+  uint64_t gap_ns;        /* from the last reply to the request after it */
 } place;
 
 static void
@@ -435,16 +443,22 @@ publish_cpu(struct pb_shm_header* h)
   }
 }
 
-static void
-set_affinity(struct pb_shm_header* h, uint32_t cpu, int only)
+/* Whether this thread may run both on `host` and elsewhere. */
+static int
+can_move(uint32_t host)
 {
-  /* At most one move per MOVE_EVERY_NS: a futex wake can pull the host's
-   * thread to this CPU, and chasing each other costs more than staying
-   * together (seen: a move every 1.5 periods, 80 µs a call). */
-  const uint64_t now = pb_clock_now_ns();
-  if (place.moved_ns && now - place.moved_ns < MOVE_EVERY_NS)
-    return;
-  place.moved_ns = now;
+  return place.n_allowed >= 2 && host < CPU_SETSIZE &&
+         CPU_ISSET(host, &place.allowed);
+}
+
+/* Run on `cpu` only, or anywhere allowed but there. */
+static void
+move(struct pb_shm_header* h, uint32_t cpu, int only)
+{
+  /* Until it has moved, the host must not spin for this thread: it may
+   * land on the host's CPU. */
+  place.cpu = PB_SHM_NO_CPU;
+  pb_shm_store(&h->bridge_cpu, PB_SHM_NO_CPU);
   cpu_set_t set = place.allowed;
   if (only) {
     CPU_ZERO(&set);
@@ -456,6 +470,20 @@ set_affinity(struct pb_shm_header* h, uint32_t cpu, int only)
   publish_cpu(h);
 }
 
+/* The same, at most once per MOVE_EVERY_NS: when the host's thread is
+ * free to move, a futex wake can pull it to this CPU, and chasing each
+ * other costs more than staying together (seen: a move every 1.5
+ * periods, 80 µs a call). */
+static void
+set_affinity(struct pb_shm_header* h, uint32_t cpu, int only)
+{
+  const uint64_t now = pb_clock_now_ns();
+  if (place.moved_ns && now - place.moved_ns < MOVE_EVERY_NS)
+    return;
+  place.moved_ns = now;
+  move(h, cpu, only);
+}
+
 static int
 is_steady(void)
 {
@@ -463,10 +491,30 @@ is_steady(void)
          place.period_ns > 4u * (LEAD_NS + TRAIL_NS);
 }
 
-/* Note when the host rang, to learn its period and phase: once steady,
- * the expected time of the next request moves by a quarter of each error
- * (a host paced by a timer is late by a varying amount each time, and
- * following each arrival would swing the window back and forth). */
+/* How late after the expected time the host rings, most times: the
+ * spinning goes on that long (at least TRAIL_NS, at most MAX_TRAIL_NS
+ * and a quarter of the period).  Like the timer's lateness, it follows
+ * a later ring by half at once and an earlier one by a 64th. */
+static void
+note_host_lateness(int64_t err, uint64_t period)
+{
+  const uint64_t late = err > 0 ? (uint64_t)err + TRAIL_NS / 2u : 0u;
+  uint64_t t = place.trail_ns;
+  if (late > t)
+    t += (late - t) / 2u;
+  else
+    t -= (t - late) / 64u;
+  const uint64_t max = period / 4u < MAX_TRAIL_NS ? period / 4u : MAX_TRAIL_NS;
+  place.trail_ns = t < TRAIL_NS ? TRAIL_NS : t > max ? max : t;
+}
+
+/* Note when the host rang, to learn its period and phase.  A host paced
+ * by a timer or a device keeps its grid and is late by a varying amount,
+ * never early: the expected time tracks the early edge of the arrivals
+ * (an earlier one moves it at once, by half the error; a later one by a
+ * sixteenth), and an arrival off the grid (the host held up once) keeps
+ * the grid for up to MISS_RUN arrivals before the period is learned
+ * anew. */
 static void
 note_arrival(uint64_t sent)
 {
@@ -477,20 +525,27 @@ note_arrival(uint64_t sent)
   const int64_t diff = (int64_t)(period - last);
   place.arrived_ns = sent;
   if (last && err <= tolerance && err >= -tolerance) {
-    place.period_ns = (uint64_t)((int64_t)last + err / 16);
-    place.due_ns =
-      (uint64_t)((int64_t)place.due_ns + err / 4) + place.period_ns;
+    const int64_t step = err < 0 ? err / 2 : err / 16;
+    note_host_lateness(err, last);
+    place.period_ns =
+      (uint64_t)((int64_t)last + (err < 0 ? err / 32 : err / 512));
+    place.due_ns = (uint64_t)((int64_t)place.due_ns + step) + place.period_ns;
+    place.misses = 0;
   } else if (last && diff <= tolerance && diff >= -tolerance) {
     place.due_ns = sent + last; /* same period, new phase */
+  } else if (last && is_steady() && ++place.misses < MISS_RUN) {
+    /* Off the grid: the next grid point at least half a period ahead. */
+    while (place.due_ns < sent + last / 2u)
+      place.due_ns += last;
+    return;
   } else {
     place.steady = 0;
-    place.unsteady += place.unsteady < FOLLOW_AFTER ? 1 : 0;
+    place.misses = 0;
     place.period_ns = period;
     place.due_ns = sent + period;
     return;
   }
   place.steady += place.steady < STEADY_RUN ? 1 : 0;
-  place.unsteady = 0;
 }
 
 /* When the host rang, by its word (a wake-up would add its own latency
@@ -505,30 +560,17 @@ sent_at(uint64_t now)
   return sent <= now && now - sent < MAX_LATE_NS ? sent : now;
 }
 
-/* Where to run the request that just came (see above). */
+/* Where to run the request that just came: where it found this thread,
+ * unless the host keeps calling back to back on this CPU, which both
+ * then share; then away from it, to spin (see above). */
 static void
 choose_cpu(struct pb_shm_header* h, int slept, uint64_t gap_ns)
 {
   const uint32_t host = pb_shm_load(&h->host_cpu);
-  if (place.n_allowed < 2 || host >= CPU_SETSIZE ||
-      !CPU_ISSET(host, &place.allowed))
+  if (!can_move(host))
     return;
   publish_cpu(h);
-  if (!slept || is_steady() || pb_shm_load(&h->hot_mode)) {
-    place.close_run = 0;
-    if (place.cpu == host)
-      set_affinity(h, host, 0);
-    return;
-  }
-  if (gap_ns >= FOLLOW_GAP_NS) {
-    /* Not while the host might still turn out steady: moving back and
-     * forth costs more than it saves. */
-    place.close_run = 0;
-    if (place.cpu != host && place.unsteady >= FOLLOW_AFTER)
-      set_affinity(h, host, 1);
-    return;
-  }
-  if (place.cpu != host || gap_ns >= BACK_TO_BACK_NS) {
+  if (!slept || place.cpu != host || gap_ns >= BACK_TO_BACK_NS) {
     place.close_run = 0;
   } else if (++place.close_run >= BACK_TO_BACK_RUN) {
     place.close_run = 0;
@@ -561,7 +603,7 @@ keep_spinning(const struct pb_shm_header* h, uint64_t now, uint64_t idle_ns)
     return 1;
   const uint64_t due = place.due_ns;
   return is_steady() && now + LEAD_NS + place.late_ns >= due &&
-         now < due + TRAIL_NS;
+         now < due + place.trail_ns;
 }
 
 /* When to wake: LEAD_NS before a steady host's next request is due, less
@@ -571,16 +613,39 @@ static uint64_t
 wake_at(const struct pb_shm_header* h, uint64_t now)
 {
   const uint64_t wake = place.due_ns - LEAD_NS - place.late_ns;
-  if (!is_steady() || !apart_from_host(h) || now >= wake)
+  if (!is_steady() || !can_move(pb_shm_load(&h->host_cpu)) || now >= wake)
     return 0;
   return wake;
 }
 
+/* How late a timed sleep ended: the estimate follows the slow ends (half
+ * of a larger value at once) and forgets them slowly (a 32nd of each
+ * smaller one), so that the lead covers most wake-ups, not the average
+ * one.  Capped: past MAX_LEAD_NS, spinning costs more than a wake-up. */
 static void
 note_lateness(uint64_t wake, uint64_t now)
 {
   const uint64_t late = now > wake ? now - wake : 0u;
-  place.late_ns = (3u * place.late_ns + (late < MAX_LATE_NS ? late : 0u)) / 4u;
+  if (late >= MAX_LATE_NS)
+    return;
+  if (late > place.late_ns)
+    place.late_ns += (late - place.late_ns) / 2u;
+  else
+    place.late_ns -= (place.late_ns - late) / 32u;
+  if (place.late_ns > MAX_LEAD_NS)
+    place.late_ns = MAX_LEAD_NS;
+}
+
+/* Go to the host's CPU (`on` 1) or leave it.  Asleep, this thread waits
+ * there: the host's CPU is awake when it rings, and a wake-up there costs
+ * a few µs where one of a halted CPU costs tens or hundreds; it spins
+ * elsewhere. */
+static void
+settle(struct pb_shm_header* h, int on)
+{
+  const uint32_t host = pb_shm_load(&h->host_cpu);
+  if (can_move(host) && (place.cpu == host) != on)
+    move(h, host, on);
 }
 
 /* Sleep on request_seq; the state says so first, so that the host knows
@@ -624,9 +689,23 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
       publish_cpu(h);
       if (!keep_spinning(h, now, now - idle_from)) {
         const uint64_t wake = wake_at(h, now);
-        *slept = sleep_for_request(h, seen, wake ? wake - now : 0u);
-        if (wake) /* woken by the request: at least that late */
-          note_lateness(wake, pb_clock_now_ns());
+        /* A timed sleep ends in spinning: away from the host.  Else the
+         * host rings after a pause (a steady host past the window, or an
+         * irregular one): wait on its CPU.  A host calling back to back
+         * that paused once finds this thread where it spins. */
+        if (wake)
+          settle(h, 0);
+        else if (is_steady() || place.gap_ns >= FOLLOW_GAP_NS)
+          settle(h, 1);
+        /* Moving may have taken a while. */
+        const uint64_t moved = pb_clock_now_ns();
+        const uint64_t limit = wake > moved ? wake - moved : wake ? 1u : 0u;
+        *slept = sleep_for_request(h, seen, limit);
+        if (wake) { /* woken by the request: at least that late */
+          const uint64_t t = pb_clock_now_ns();
+          if (!*slept || t > wake)
+            note_lateness(wake, t);
+        }
         idle_from = place.done_ns; /* not hot again after a timed sleep */
         last = 0;
       }
@@ -678,9 +757,10 @@ audio_main(void* arg)
   place.cpu = PB_SHM_NO_CPU;
   place.done_ns = place.arrived_ns = pb_clock_now_ns();
   place.period_ns = place.late_ns = place.no_spin_until = 0;
+  place.trail_ns = TRAIL_NS;
   place.moved_ns = 0;
   place.due_ns = place.arrived_ns;
-  place.steady = place.unsteady = 0;
+  place.steady = place.misses = 0;
   place.close_run = 0;
   /* The anticipating timer must not fire 50 µs late (the default slack). */
   (void)prctl(PR_SET_TIMERSLACK, 1ul, 0ul, 0ul, 0ul);
@@ -696,7 +776,8 @@ audio_main(void* arg)
       break;
     const uint64_t now = pb_clock_now_ns();
     note_arrival(sent_at(now));
-    choose_cpu(h, slept, now - place.done_ns);
+    place.gap_ns = now - place.done_ns;
+    choose_cpu(h, slept, place.gap_ns);
     seen = seq;
     do_block();
     reply(h, seq);
