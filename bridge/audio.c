@@ -351,6 +351,7 @@ do_block(void)
   reply->n_automation = 0;
   reply->n_param_events = 0;
   reply->n_param_dropped = 0;
+  reply->plugin_ns = 0;
   audio.n_param_events = 0;
   reply->status = check_request(&dbl, &n_in, &n_out);
   if (reply->status != PB_OK)
@@ -361,8 +362,11 @@ do_block(void)
   clear_outputs(dbl, n_out);
   (void)fesetenv(&audio.fenv);
   in_block = 1;
+  const uint64_t start = pb_clock_now_ns();
   run_block(dbl, n_in, n_out);
+  const uint64_t took = pb_clock_now_ns() - start;
   in_block = 0;
+  reply->plugin_ns = took < UINT32_MAX ? (uint32_t)took : UINT32_MAX;
 }
 
 /* ------------------------------------------------------------ placement
@@ -410,7 +414,6 @@ enum
   SPIN_CHECK_EVERY = 32,     /* spin iterations between clock reads */
   PREEMPTED_NS = 500000,     /* a pause this long in a spin: preempted */
   CONTENDED_NS = 2000000,    /* then do not spin for this long */
-  MOVE_EVERY_NS = 50000000,  /* at most one move of CPU this often */
   STOP_JOIN_NS = 10000000,   /* pb_audio_stop() wakes the thread this often */
 };
 
@@ -426,7 +429,6 @@ static struct
   uint64_t late_ns;       /* how late a timed sleep ends, most times */
   uint64_t trail_ns;      /* how late the host rings, most times */
   uint64_t no_spin_until; /* the CPUs are contended: sleep, not spin */
-  uint64_t moved_ns;      /* when the thread last changed CPU */
   int steady;             /* periods in a row close to the one before */
   int misses;             /* arrivals in a row off a steady grid */
   int close_run;          /* back-to-back requests on the caller's CPU */
@@ -468,20 +470,6 @@ move(struct pb_shm_header* h, uint32_t cpu, int only)
   }
   (void)sched_setaffinity(0, sizeof set, &set);
   publish_cpu(h);
-}
-
-/* The same, at most once per MOVE_EVERY_NS: when the host's thread is
- * free to move, a futex wake can pull it to this CPU, and chasing each
- * other costs more than staying together (seen: a move every 1.5
- * periods, 80 µs a call). */
-static void
-set_affinity(struct pb_shm_header* h, uint32_t cpu, int only)
-{
-  const uint64_t now = pb_clock_now_ns();
-  if (place.moved_ns && now - place.moved_ns < MOVE_EVERY_NS)
-    return;
-  place.moved_ns = now;
-  move(h, cpu, only);
 }
 
 static int
@@ -560,22 +548,26 @@ sent_at(uint64_t now)
   return sent <= now && now - sent < MAX_LATE_NS ? sent : now;
 }
 
-/* Where to run the request that just came: where it found this thread,
- * unless the host keeps calling back to back on this CPU, which both
- * then share; then away from it, to spin (see above). */
-static void
-choose_cpu(struct pb_shm_header* h, int slept, uint64_t gap_ns)
+/* Whether to leave the caller's CPU after this request (see above): the
+ * thread runs the request where it found it, but a host that calls back
+ * to back on the CPU this thread shares with it (the request came before
+ * the thread went to sleep, or BACK_TO_BACK_RUN times soon after a
+ * reply) is better served by a thread spinning elsewhere. */
+static int
+leave_after(struct pb_shm_header* h, int slept, uint64_t gap_ns)
 {
   const uint32_t host = pb_shm_load(&h->host_cpu);
   if (!can_move(host))
-    return;
+    return 0;
   publish_cpu(h);
-  if (!slept || place.cpu != host || gap_ns >= BACK_TO_BACK_NS) {
+  if (place.cpu != host || (slept && gap_ns >= BACK_TO_BACK_NS)) {
     place.close_run = 0;
-  } else if (++place.close_run >= BACK_TO_BACK_RUN) {
-    place.close_run = 0;
-    set_affinity(h, host, 0);
+    return 0;
   }
+  if (slept && ++place.close_run < BACK_TO_BACK_RUN)
+    return 0;
+  place.close_run = 0;
+  return 1;
 }
 
 /* ------------------------------------------------------------ waiting */
@@ -758,7 +750,6 @@ audio_main(void* arg)
   place.done_ns = place.arrived_ns = pb_clock_now_ns();
   place.period_ns = place.late_ns = place.no_spin_until = 0;
   place.trail_ns = TRAIL_NS;
-  place.moved_ns = 0;
   place.due_ns = place.arrived_ns;
   place.steady = place.misses = 0;
   place.close_run = 0;
@@ -777,10 +768,12 @@ audio_main(void* arg)
     const uint64_t now = pb_clock_now_ns();
     note_arrival(sent_at(now));
     place.gap_ns = now - place.done_ns;
-    choose_cpu(h, slept, place.gap_ns);
+    const int leave = leave_after(h, slept, place.gap_ns);
     seen = seq;
     do_block();
     reply(h, seq);
+    if (leave) /* after the reply: the host does not wait for the move */
+      settle(h, 0);
   }
   pb_shm_store_sc(&h->bridge_state, PB_SHM_BRIDGE_SLEEPING);
   return NULL;

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define PB_SHM_MAGIC 0x4d534250u /* "PBSM" little-endian */
-#define PB_SHM_LAYOUT_VERSION 4u
+#define PB_SHM_LAYOUT_VERSION 5u
 #define PB_SHM_FD 4             /* the fd the bridge inherits the block on */
 #define PB_SHM_MAX_CHANNELS 32u /* per direction, fixed at spawn */
 #define PB_SHM_SAMPLE_BYTES 8u  /* room for 64-bit samples */
@@ -176,7 +176,10 @@ struct pb_shm_reply
    * SCHED_RR priority, 0 for the normal policy, or minus the errno that
    * refused the priority asked for (--rt-priority). */
   int32_t audio_priority;
-  uint32_t reserved;
+  /* How long the plugin itself took for the block (its process and event
+   * calls, by the bridge's clock), in ns, saturated.  A claim: the host
+   * counts at most the time the whole call took. */
+  uint32_t plugin_ns;
 };
 _Static_assert(offsetof(struct pb_shm_reply, midi) == 16, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, sysex) == 8208, "ABI");
@@ -184,6 +187,7 @@ _Static_assert(offsetof(struct pb_shm_reply, n_param_events) == 16400, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, n_param_dropped) == 16404, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, param_events) == 16408, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, audio_priority) == 20504, "ABI");
+_Static_assert(offsetof(struct pb_shm_reply, plugin_ns) == 20508, "ABI");
 _Static_assert(sizeof(struct pb_shm_reply) == 20512, "ABI");
 
 /* Everything before the audio buffers. */

@@ -319,7 +319,7 @@ wait_reply(pb_plugin_t* p,
 /* A counter with one writer, this thread: a relaxed load and store, not
  * a locked read-modify-write, on the process path. */
 static void
-count(_Atomic uint64_t* counter, int n)
+count(_Atomic uint64_t* counter, uint64_t n)
 {
   const uint64_t v = atomic_load_explicit(counter, memory_order_relaxed);
   atomic_store_explicit(counter, v + (uint64_t)n, memory_order_relaxed);
@@ -345,7 +345,7 @@ ring_and_wait(pb_plugin_t* p)
     atomic_store(&p->conn.audio_in_flight, 0);
   count(&p->stat_blocks, 1);
   count(&p->stat_bridge_woken, woke_at != 0);
-  count(&p->stat_host_slept, slept);
+  count(&p->stat_host_slept, slept != 0);
   pb_shm_store(&h->host_state, PB_SHM_HOST_IDLE);
   p->audio_last_ns = pb_clock_now_ns() - start;
   return st;
@@ -496,6 +496,16 @@ read_param_events(pb_plugin_t* p, uint32_t n_frames)
   }
 }
 
+/* The bridge's word for the plugin's own time, at most the whole call's. */
+static void
+count_plugin_time(pb_plugin_t* p)
+{
+  const uint64_t claimed =
+    __atomic_load_n(&p->shm.block->reply.plugin_ns, __ATOMIC_RELAXED);
+  count(&p->stat_plugin_ns,
+        claimed < p->audio_last_ns ? claimed : p->audio_last_ns);
+}
+
 static pb_status_t
 reply_status(const pb_plugin_t* p)
 {
@@ -532,6 +542,7 @@ process(pb_plugin_t* p, pb_process_t* b, int dbl)
     return st;
   }
   copy_outputs(p, b, dbl);
+  count_plugin_time(p);
   read_midi_out(p, b);
   read_param_events(p, b->n_frames);
   return PB_OK;
@@ -592,5 +603,7 @@ pb_plugin_audio_stats(const pb_plugin_t* plugin, pb_audio_stats_t* out)
     atomic_load_explicit(&p->stat_bridge_woken, memory_order_relaxed);
   out->host_slept =
     atomic_load_explicit(&p->stat_host_slept, memory_order_relaxed);
+  out->plugin_ns =
+    atomic_load_explicit(&p->stat_plugin_ns, memory_order_relaxed);
   return PB_OK;
 }

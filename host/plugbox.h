@@ -595,6 +595,10 @@ typedef struct
                               the caller had to wake it */
   uint64_t host_slept;   /**< the caller slept in FUTEX_WAIT for the answer
                               (else it spun) */
+  uint64_t plugin_ns;    /**< ns the plugin itself spent on the answered
+                              blocks, by the bridge's clock (at most each
+                              call's own time): the rest of the calls' time
+                              is the transport's */
 } pb_audio_stats_t;
 
 /** Copy the counters of `plugin` to `*out`.  Returns PB_OK or

@@ -94,6 +94,7 @@ struct pb_plugin
    * thread, readable from any. */
   _Atomic uint64_t stat_blocks;
   _Atomic uint64_t stat_bridge_woken;
+  _Atomic uint64_t stat_plugin_ns;
   _Atomic uint64_t stat_host_slept;
   /* Audio thread only. */
   uint32_t audio_seq;                   /* last request number sent */

@@ -10,7 +10,7 @@ target_link_libraries(pb_test_ref_process PUBLIC ${CMAKE_DL_LIBS} m
   PRIVATE pb_warnings)
 
 pb_add_test(test_audio SOURCES test_audio.c host_fixture.c
-  LIBS plugbox pb_test_ref_process m TIMEOUT 120)
+  LIBS plugbox pb_test_ref_process pb_common m TIMEOUT 120)
 if(TARGET pb_test_plugins)
   add_dependencies(test_audio pb_test_plugins)
 endif()

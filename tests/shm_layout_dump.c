@@ -91,6 +91,7 @@ dump_reply(void)
   FIELD(pb_shm_reply, n_param_dropped);
   FIELD(pb_shm_reply, param_events);
   FIELD(pb_shm_reply, audio_priority);
+  FIELD(pb_shm_reply, plugin_ns);
   SIZE(pb_shm_reply);
   FIELD(pb_shm_block, header);
   FIELD(pb_shm_block, request);

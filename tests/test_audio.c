@@ -3,6 +3,7 @@
  * process calls must check their arguments and survive a dead bridge. */
 #define _POSIX_C_SOURCE 200809L
 
+#include "common/clock.h"
 #include "host_fixture.h"
 #include "plugbox.h"
 #include "ref_process.h"
@@ -652,10 +653,15 @@ audio_stats_count_blocks_and_wake_ups(void** state)
   pb_plugin_t* p = open_running(f, "pb_test_gain");
   assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
   assert_int_equal(st.blocks, 0);
+  assert_int_equal(st.plugin_ns, 0);
+  const uint64_t t0 = pb_clock_now_ns();
   for (int i = 0; i < 10; ++i)
     one_block(p);
+  const uint64_t wall = pb_clock_now_ns() - t0;
   assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
   assert_int_equal(st.blocks, 10);
+  /* The plugin's own time: some, and never more than the calls took. */
+  assert_true(st.plugin_ns > 0 && st.plugin_ns <= wall);
   assert_true(st.bridge_woken >= 1 && st.bridge_woken <= 10);
   assert_true(st.host_slept <= 10);
   /* After a long pause the bridge's thread sleeps: the next block must
