@@ -95,6 +95,23 @@ fx_test_plugin(const char* name)
   return fx_readable(path) ? path : NULL;
 }
 
+pb_process_t*
+fx_audio_block(fx_audio_t* a, float level)
+{
+  memset(a, 0, sizeof(*a));
+  for (int c = 0; c < 2; ++c) {
+    for (unsigned i = 0; i < FX_FRAMES; ++i)
+      a->in[c][i] = level;
+    a->ins[c] = a->in[c];
+    a->outs[c] = a->out[c];
+  }
+  a->block.n_frames = FX_FRAMES;
+  a->block.n_inputs = a->block.n_outputs = 2;
+  a->block.inputs = a->ins;
+  a->block.outputs = a->outs;
+  return &a->block;
+}
+
 void
 fx_sleep_ms(long ms)
 {

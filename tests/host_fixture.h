@@ -82,6 +82,22 @@ int fx_has_cap(int cap);
 #define FX_CAP_SYS_NICE 23
 #define FX_CAP_SYS_RESOURCE 24
 
+/* One block of stereo audio: its buffers and the pb_process_t that points
+ * at them. */
+#define FX_FRAMES 64u
+
+typedef struct
+{
+  float in[2][FX_FRAMES], out[2][FX_FRAMES];
+  const float* ins[2];
+  float* outs[2];
+  pb_process_t block;
+} fx_audio_t;
+
+/** Zero `a`, set every input sample to `level`, and return a->block:
+ *  FX_FRAMES frames, 2 inputs, 2 outputs, no parameter changes. */
+pb_process_t* fx_audio_block(fx_audio_t* a, float level);
+
 void fx_sleep_ms(long ms);
 
 double fx_now_ms(void);

@@ -13,7 +13,6 @@
 #define MAINS_DELAY 64         /* = events.c: the delay once resumed */
 #define START_DELAY 128        /* = events.c: once processing */
 #define AUTOMATE_SCALE 1000.0f /* = events.c */
-#define N_FRAMES 64u
 
 enum /* = events.c */
 {
@@ -77,40 +76,19 @@ open_running(fixture_t* f)
   return p;
 }
 
-typedef struct
-{
-  float in[2][N_FRAMES], out[2][N_FRAMES];
-  const float* ins[2];
-  float* outs[2];
-  pb_process_t block;
-} audio_t;
-
-/* A block of a ramp, with `n` timed changes. */
-static pb_process_t*
-audio_block(audio_t* a, const pb_param_change_t* changes, uint32_t n)
-{
-  memset(a, 0, sizeof(*a));
-  for (int c = 0; c < 2; ++c) {
-    for (unsigned i = 0; i < N_FRAMES; ++i)
-      a->in[c][i] = (float)(c + 1) * (float)i / 7.0f;
-    a->ins[c] = a->in[c];
-    a->outs[c] = a->out[c];
-  }
-  a->block.n_frames = N_FRAMES;
-  a->block.n_inputs = a->block.n_outputs = 2;
-  a->block.inputs = a->ins;
-  a->block.outputs = a->outs;
-  a->block.param_changes = changes;
-  a->block.n_param_changes = n;
-  return &a->block;
-}
-
-/* The plugin passes audio through: bit for bit, events or not. */
+/* The plugin passes audio through: bit for bit, events or not.  A block
+ * of a ramp, with `n` timed changes. */
 static void
 process_ok(pb_plugin_t* p, const pb_param_change_t* changes, uint32_t n)
 {
-  audio_t a;
-  assert_int_equal(pb_plugin_process(p, audio_block(&a, changes, n)), PB_OK);
+  fx_audio_t a;
+  pb_process_t* b = fx_audio_block(&a, 0.0f);
+  for (int c = 0; c < 2; ++c)
+    for (unsigned i = 0; i < FX_FRAMES; ++i)
+      a.in[c][i] = (float)(c + 1) * (float)i / 7.0f;
+  b->param_changes = changes;
+  b->n_param_changes = n;
+  assert_int_equal(pb_plugin_process(p, b), PB_OK);
   assert_memory_equal(a.out, a.in, sizeof a.in);
 }
 

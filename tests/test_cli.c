@@ -1,5 +1,6 @@
 /* The plugbox command, run as a separate process: help, usage errors, exit
- * codes, one-line errors, checked output, and `info` on real plugins. */
+ * codes, one-line errors, checked output, and `info` on real plugins; and
+ * the options of plugbox-bridge run directly. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "cli_json_check.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,13 +55,14 @@ read_all(FILE* file, size_t* size)
   return buf;
 }
 
+/* Path of the built program `name` (plugbox, plugbox-bridge). */
 static void
-plugbox_path(char* path, size_t cap)
+bin_path(const char* name, char* path, size_t cap)
 {
   const char* dir = getenv("PB_BIN_DIR");
   if (!dir)
     skip(); /* run through ctest, which says where the binary is */
-  int n = snprintf(path, cap, "%s/plugbox", dir);
+  int n = snprintf(path, cap, "%s/%s", dir, name);
   assert_true(n > 0 && (size_t)n < cap);
 }
 
@@ -85,16 +88,16 @@ exec_child(const char* path, char** argv, int out_fd, int err_fd)
   _exit(127);
 }
 
-/* Run plugbox with `args` (NULL-terminated), stdout into `out_file` (a
- * temporary file when NULL), and collect what it wrote.  fork() rather
- * than posix_spawn(): the test's include path has host/, whose spawn.h
- * shadows the system's. */
+/* Run program `name` with `args` (NULL-terminated), stdout into
+ * `out_file` (a temporary file when NULL), and collect what it wrote.
+ * fork() rather than posix_spawn(): the test's include path has host/,
+ * whose spawn.h shadows the system's. */
 static run_t
-run_to(FILE* out_file, const char* const* args)
+run_program(const char* name, FILE* out_file, const char* const* args)
 {
   char path[4096];
   char* argv[16] = { path };
-  plugbox_path(path, sizeof path);
+  bin_path(name, path, sizeof path);
   for (size_t i = 0; args[i]; ++i) {
     assert_true(i + 2 < sizeof argv / sizeof argv[0]);
     argv[i + 1] = (char*)(uintptr_t)args[i]; /* exec takes char*const[] */
@@ -113,6 +116,12 @@ run_to(FILE* out_file, const char* const* args)
   run.err = read_all(err, &err_size);
   run.out = out_file ? NULL : read_all(out, &run.out_size);
   return run;
+}
+
+static run_t
+run_to(FILE* out_file, const char* const* args)
+{
+  return run_program("plugbox", out_file, args);
 }
 
 static run_t
@@ -227,6 +236,51 @@ usage_errors_exit_2_naming_the_culprit(void** state)
     run_t run = run_plugbox(cases[i].args);
     assert_int_equal(run.code, EXIT_USAGE);
     assert_one_error_line(&run, cases[i].named);
+    run_free(&run);
+  }
+}
+
+/* plugbox-bridge, run directly, takes --rt-priority 1..99 and refuses
+ * anything else with exit status 2 and one line naming the option.  Its
+ * control fd is one end of a socket pair whose other end sends nothing:
+ * a bridge that got past its options reads the end and exits 0. */
+static void
+bridge_rt_priority_takes_1_to_99(void** state)
+{
+  (void)state;
+  static const struct
+  {
+    const char* value; /* NULL: the option is last, without a value */
+    int code;
+  } cases[] = {
+    { "0", EXIT_USAGE },  { "100", EXIT_USAGE },
+    { "-1", EXIT_USAGE }, { "abc", EXIT_USAGE },
+    { "", EXIT_USAGE },   { NULL, EXIT_USAGE },
+    { "1", 0 },           { "99", 0 },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    int sv[2];
+    char fd[16];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(fcntl(sv[0], F_SETFD, FD_CLOEXEC), 0);
+    assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
+    (void)snprintf(fd, sizeof fd, "%d", sv[1]);
+    const char* const args[] = {
+      "--control-fd", fd, "--rt-priority", cases[i].value, NULL
+    };
+    run_t run = run_program("plugbox-bridge", NULL, args);
+    assert_int_equal(close(sv[0]), 0);
+    assert_int_equal(close(sv[1]), 0);
+    if (run.code != cases[i].code)
+      fail_msg("--rt-priority '%s': exit %d, expected %d; stderr:\n%s",
+               cases[i].value ? cases[i].value : "(none)",
+               run.code,
+               cases[i].code,
+               run.err);
+    if (cases[i].code)
+      assert_one_error_line(&run, "--rt-priority");
+    else
+      assert_string_equal(run.err, "");
     run_free(&run);
   }
 }
@@ -408,6 +462,7 @@ main(void)
     cmocka_unit_test(version_prints_the_version),
     cmocka_unit_test(help_info_and_info_help_print_the_same),
     cmocka_unit_test(usage_errors_exit_2_naming_the_culprit),
+    cmocka_unit_test(bridge_rt_priority_takes_1_to_99),
     cmocka_unit_test(info_on_a_missing_file_exits_3_naming_it),
     cmocka_unit_test(info_on_a_text_file_exits_4_not_elf),
     cmocka_unit_test(write_error_on_stdout_exits_nonzero),

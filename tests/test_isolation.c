@@ -30,7 +30,6 @@
 #define LOAD_TIMEOUT_MS 2000u
 #define PROCESS_TIMEOUT_US 100000u
 #define AUDIO_HANG_MS 200u
-#define N_FRAMES 64u
 
 static const char* const faults[] = {
   "segv",        "abort",    "fpe",        "ill",         "bus",
@@ -73,7 +72,7 @@ isolation_opts(fixture_t* f)
   f->opts.load_timeout_ms = LOAD_TIMEOUT_MS;
   f->opts.memory_limit_bytes = 256ull << 20; /* the "memory" fault */
   f->opts.audio_hang_ms = AUDIO_HANG_MS;
-  f->opts.max_block_frames = N_FRAMES;
+  f->opts.max_block_frames = FX_FRAMES;
 }
 
 static int
@@ -91,31 +90,6 @@ assert_no_leaks(int n_fds, int n_threads)
   assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
   assert_int_equal(errno, ECHILD);
   assert_int_equal(fx_count_dir("/proc/self/task"), n_threads);
-}
-
-typedef struct
-{
-  float in[2][N_FRAMES], out[2][N_FRAMES];
-  const float* ins[2];
-  float* outs[2];
-  pb_process_t block;
-} audio_t;
-
-static pb_process_t*
-audio_block(audio_t* a, float level)
-{
-  memset(a, 0, sizeof(*a));
-  for (int c = 0; c < 2; ++c) {
-    for (unsigned i = 0; i < N_FRAMES; ++i)
-      a->in[c][i] = level;
-    a->ins[c] = a->in[c];
-    a->outs[c] = a->out[c];
-  }
-  a->block.n_frames = N_FRAMES;
-  a->block.n_inputs = a->block.n_outputs = 2;
-  a->block.inputs = a->ins;
-  a->block.outputs = a->outs;
-  return &a->block;
 }
 
 static pb_plugin_t*
@@ -342,10 +316,10 @@ run_entry_cell(fixture_t* f, const char* fault, const char* entry)
   size_t size = 0;
   assert_int_equal(pb_plugin_chunk_get(p, 0, &chunk, &size), PB_OK);
   arm(p, fault, entry);
-  audio_t a;
+  fx_audio_t a;
   const double t0 = fx_now_ms();
   if (audio)
-    c.status = pb_plugin_process(p, audio_block(&a, 0.5f));
+    c.status = pb_plugin_process(p, fx_audio_block(&a, 0.5f));
   else
     c.status = call_entry(p, entry, chunk, size);
   c.detect_ms = fx_now_ms() - t0;
@@ -540,8 +514,8 @@ death_during_process_is_noticed_within_a_millisecond(void** state)
   for (int i = 0; i < N; ++i) {
     pb_plugin_t* p = open_faulty(f, 1);
     assert_int_equal(pb_plugin_set_process_timeout_us(p, 5000000), PB_OK);
-    audio_t a;
-    assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+    fx_audio_t a;
+    assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
     /* The plugin sleeps in process; SIGKILL comes 20 ms later. */
     arm(p, "sleep", "process");
     int fds[2];
@@ -549,7 +523,7 @@ death_during_process_is_noticed_within_a_millisecond(void** state)
     const pid_t killer =
       fork_killer((pid_t)pb_plugin_pid(p), fx_now_ms() + 20.0, fds[1]);
     assert_true(killer > 0);
-    assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)),
+    assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)),
                      PB_ERR_CRASHED);
     const double returned = fx_now_ms();
     double killed = 0.0;
@@ -584,10 +558,10 @@ hang_hidden_in_the_shared_block_is_still_killed(void** state)
   FX_NEED(fx_test_plugin("pb_test_faulty"));
   isolation_opts(f);
   pb_plugin_t* p = open_faulty(f, 1);
-  audio_t a;
-  assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+  fx_audio_t a;
+  assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
   arm(p, "hide_hang", "process");
-  const pb_status_t st = pb_plugin_process(p, audio_block(&a, 0.5f));
+  const pb_status_t st = pb_plugin_process(p, fx_audio_block(&a, 0.5f));
   assert_true(st == PB_ERR_TIMEOUT || st == PB_ERR_PROTOCOL);
   pb_crash_t cr;
   const double t0 = fx_now_ms();
@@ -610,8 +584,8 @@ hang_faked_in_the_shared_block_is_not_killed(void** state)
   FX_NEED(fx_test_plugin("pb_test_faulty"));
   isolation_opts(f);
   pb_plugin_t* p = open_faulty(f, 1);
-  audio_t a;
-  assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+  fx_audio_t a;
+  assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
   arm(p, "fake_hang", "param_set");
   assert_int_equal(pb_plugin_param_set(p, 1, 0.5f), PB_OK);
   fx_sleep_ms(4 * AUDIO_HANG_MS);
@@ -619,7 +593,7 @@ hang_faked_in_the_shared_block_is_not_killed(void** state)
   pb_plugin_crash(p, &cr);
   assert_int_equal(cr.crashed, 0);
   /* The bridge keeps its own count: the next block is answered. */
-  assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+  assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
   assert_true(a.out[0][5] == 0.5f && a.out[1][5] == 0.5f);
   fx_sleep_ms(2 * AUDIO_HANG_MS);
   pb_plugin_crash(p, &cr);
@@ -649,8 +623,9 @@ restart_restores_parameters_program_and_chunk(void** state)
   const pid_t old_pid = pb_plugin_pid(p);
 
   arm(p, "segv", "process");
-  audio_t a;
-  assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_ERR_CRASHED);
+  fx_audio_t a;
+  assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)),
+                   PB_ERR_CRASHED);
   assert_int_equal(pb_plugin_program_set(p, 0), PB_ERR_CRASHED);
   assert_int_equal(pb_plugin_restart(p), PB_OK);
   assert_true(pb_plugin_pid(p) != old_pid && pb_plugin_pid(p) > 0);
@@ -678,7 +653,7 @@ restart_restores_parameters_program_and_chunk(void** state)
   assert_true(v == 0.125f);
   assert_int_equal(pb_plugin_program_set(p, 3), PB_OK);
   /* On and processing again: Level 0.25 is a gain of 0.5. */
-  assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+  assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
   assert_true(a.out[0][7] == 0.25f && a.out[1][7] == 0.25f);
   pb_plugin_close(p);
 }
@@ -700,14 +675,14 @@ hundred_crash_restart_cycles_in_a_row(void** state)
   assert_int_equal(pb_plugin_param_set(p, 0, 0.75f), PB_OK);
   static const char* const cycle[] = { "segv", "abort", "exit", "killpg" };
   double restart_sum = 0.0, restart_max = 0.0;
-  audio_t a;
+  fx_audio_t a;
   for (int i = 0; i < 100; ++i) {
     arm(p, cycle[i % 4], "process");
-    assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)),
+    assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)),
                      PB_ERR_CRASHED);
     const double t0 = fx_now_ms();
     assert_int_equal(pb_plugin_restart(p), PB_OK);
-    assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+    assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
     const double t = fx_now_ms() - t0;
     restart_sum += t;
     restart_max = t > restart_max ? t : restart_max;
@@ -736,7 +711,7 @@ auto_restart_is_bounded_and_backs_off(void** state)
   pb_plugin_t* p = open_faulty(f, 1);
   assert_int_equal(pb_plugin_param_set(p, 0, 0.25f), PB_OK);
   float v = 0.0f;
-  audio_t a;
+  fx_audio_t a;
   for (int i = 0; i < 3; ++i) {
     arm(p, "segv", "param_display");
     assert_int_equal(pb_plugin_param_get(p, 0, &v, NULL, 0), PB_ERR_CRASHED);
@@ -747,7 +722,7 @@ auto_restart_is_bounded_and_backs_off(void** state)
     if (i < 2) {
       assert_int_equal(st, PB_OK); /* restarted before the call */
       assert_true(v == 0.25f);
-      assert_int_equal(pb_plugin_process(p, audio_block(&a, 0.5f)), PB_OK);
+      assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
       assert_true(a.out[0][0] == 0.25f);
     } else {
       assert_int_equal(st, PB_ERR_CRASHED); /* restart_max reached */
