@@ -376,8 +376,9 @@ do_block(void)
  * and a request seen by a thread that spins on another CPU ~0.2 µs;
  * spinning on the CPU the other side needs costs a whole time slice.  So
  * the thread spins only while the host's last call ran on another CPU:
- *  - for SPIN_AFTER_NS after each reply (back-to-back calls: offline
- *    rendering), or for HOT_IDLE_NS in hot mode;
+ *  - for SPIN_AFTER_NS after each reply, B2B_SPIN_NS after one to a
+ *    request that came back to back (offline rendering), or for
+ *    HOT_IDLE_NS in hot mode;
  *  - around the expected arrival of the next request, when the host calls
  *    at a steady period (a host paced by its audio device): the thread
  *    sleeps with a timer until it is due, less LEAD_NS and how late such
@@ -398,6 +399,7 @@ do_block(void)
 enum
 {
   SPIN_AFTER_NS = 50000,     /* default: wait this long awake for the next */
+  B2B_SPIN_NS = 1000000,     /* ... after a request that came back to back */
   HOT_IDLE_NS = 50000000,    /* hot mode: idle this long, then sleep */
   HOT_IDLE_RT_NS = 10000000, /* ... when real-time: it shuts out others */
   LEAD_NS = 50000,           /* steady host: spin from this long before */
@@ -591,7 +593,10 @@ keep_spinning(const struct pb_shm_header* h, uint64_t now, uint64_t idle_ns)
     return 1;
   if (now < place.no_spin_until)
     return 0;
-  if (idle_ns < SPIN_AFTER_NS)
+  /* A host calling back to back gets longer: a pause of its thread (the
+   * VM takes a vCPU away for up to a ms at times) must not cost it the
+   * wake-up of a halted one. */
+  if (idle_ns < (place.gap_ns < BACK_TO_BACK_NS ? B2B_SPIN_NS : SPIN_AFTER_NS))
     return 1;
   const uint64_t due = place.due_ns;
   return is_steady() && now + LEAD_NS + place.late_ns >= due &&
