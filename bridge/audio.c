@@ -384,8 +384,8 @@ do_block(void)
  *    sleeps with a timer until it is due, less LEAD_NS and how late such
  *    timers fire most times, then spins until TRAIL_NS (or how late the
  *    host rings most times, up to a quarter of the period) after.  At 64
- *    frames that costs a fifth to a third of a CPU, at 512 a few percent,
- *    and saves the wake-up.
+ *    frames that costs about a sixth of a CPU, at 512 3 %, and saves the
+ *    wake-up.
  * and it chooses its CPU by how it waits:
  *  - to spin, away from the caller's CPU;
  *  - asleep without a timer (past the window, or an irregular host), on
