@@ -525,8 +525,9 @@ note_arrival(uint64_t sent)
     place.due_ns = sent + last; /* same period, new phase */
   } else if (last && is_steady() && ++place.misses < MISS_RUN) {
     /* Off the grid: the next grid point at least half a period ahead. */
-    while (place.due_ns < sent + last / 2u)
-      place.due_ns += last;
+    const uint64_t from = sent + last / 2u;
+    if (place.due_ns < from)
+      place.due_ns += (from - place.due_ns + last - 1u) / last * last;
     return;
   } else {
     place.steady = 0;
