@@ -24,12 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
   "Usage: plugbox-bridge --control-fd N [--shm-fd M] [SANDBOX OPTIONS]\n"
   "Run one VST2 plugin for a plugbox host, which talks to it over the\n"
-  "inherited socket or pipe N (3 or higher).  Not meant to be run by hand.\n"
+  "inherited socket N (3 or higher).  Not meant to be run by hand.\n"
   "\n"
   "  --control-fd N  the control channel\n"
   "  --shm-fd M      the shared audio block (a sealed memfd)\n"
@@ -141,6 +142,46 @@ run_probe(void)
   return 0;
 }
 
+/* What kind of file `mode` says, for a message. */
+static const char*
+file_kind(mode_t mode)
+{
+  if (S_ISREG(mode))
+    return "a regular file";
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISFIFO(mode))
+    return "a pipe";
+  if (S_ISLNK(mode))
+    return "a symbolic link";
+  return "an unknown kind of file";
+}
+
+/* The control fd must be a socket, checked before libuv sees it: libuv
+ * aborts the process on an fd that epoll cannot watch (a regular file,
+ * /dev/null), and a pipe carries bytes one way only, while the bridge both
+ * reads requests and writes replies on the one fd.  Returns 0, or minus
+ * the exit status. */
+static int
+check_control_fd(int fd, const char* text)
+{
+  struct stat st;
+
+  if (fstat(fd, &st) < 0) {
+    if (errno == EBADF)
+      return usage_error("--control-fd %s is not open", text);
+    return usage_error("--control-fd %s: %s", text, strerror(errno));
+  }
+  if (!S_ISSOCK(st.st_mode))
+    return usage_error(
+      "--control-fd %s is %s, not a socket", text, file_kind(st.st_mode));
+  return 0;
+}
+
 /* Returns the control fd, or minus the exit status (0 after --help,
  * --version or --probe). */
 static int
@@ -165,9 +206,9 @@ parse_args(int argc, char** argv)
   const int fd = parse_fd(argv[2]);
   if (fd < 0)
     return usage_error("bad control fd '%s': want a number from 3 up", argv[2]);
-  if (fcntl(fd, F_GETFD) < 0)
-    return usage_error("control fd %s is not open", argv[2]);
-  const int err = parse_options(argc - 3, argv + 3);
+  int err = check_control_fd(fd, argv[2]);
+  if (!err)
+    err = parse_options(argc - 3, argv + 3);
   return err ? err : fd;
 }
 

@@ -285,6 +285,58 @@ bridge_rt_priority_takes_1_to_99(void** state)
   }
 }
 
+/* plugbox-bridge run with `fd` as its control fd refuses it up front: exit
+ * status 2 (not a signal, as libuv's abort was), one line naming the
+ * option and `why`. */
+static void
+assert_bridge_refuses_control_fd(int fd, const char* why)
+{
+  char text[16];
+  (void)snprintf(text, sizeof text, "%d", fd);
+  const char* const args[] = { "--control-fd", text, NULL };
+  run_t run = run_program("plugbox-bridge", NULL, args);
+  if (run.code != EXIT_USAGE)
+    fail_msg("--control-fd on %s: exit %d, expected %d; stderr:\n%s",
+             why,
+             run.code,
+             EXIT_USAGE,
+             run.err);
+  assert_one_error_line(&run, "--control-fd");
+  if (!strstr(run.err, why))
+    fail_msg("expected '%s' on stderr, got:\n%s", why, run.err);
+  run_free(&run);
+}
+
+/* The control fd must be a socket: the bridge refuses a character device,
+ * a regular file, a pipe (one way only) and an fd that is not open.  The
+ * fds are opened without close-on-exec, so the bridge inherits them. */
+static void
+bridge_control_fd_must_be_an_open_socket(void** state)
+{
+  (void)state;
+  const int null_fd = open("/dev/null", O_RDWR);
+  assert_true(null_fd > STDERR_FILENO);
+  assert_bridge_refuses_control_fd(null_fd, "a character device");
+  assert_int_equal(close(null_fd), 0);
+
+  FILE* file = tmpfile();
+  assert_non_null(file);
+  assert_bridge_refuses_control_fd(fileno(file), "a regular file");
+  assert_int_equal(fclose(file), 0);
+
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  assert_int_equal(fcntl(p[1], F_SETFD, FD_CLOEXEC), 0);
+  assert_bridge_refuses_control_fd(p[0], "a pipe");
+  assert_int_equal(close(p[0]), 0);
+  assert_int_equal(close(p[1]), 0);
+
+  /* Far above the fds the test and the child open. */
+  const int closed_fd = 1000;
+  assert_int_equal(fcntl(closed_fd, F_GETFD), -1);
+  assert_bridge_refuses_control_fd(closed_fd, "not open");
+}
+
 static void
 info_on_a_missing_file_exits_3_naming_it(void** state)
 {
@@ -463,6 +515,7 @@ main(void)
     cmocka_unit_test(help_info_and_info_help_print_the_same),
     cmocka_unit_test(usage_errors_exit_2_naming_the_culprit),
     cmocka_unit_test(bridge_rt_priority_takes_1_to_99),
+    cmocka_unit_test(bridge_control_fd_must_be_an_open_socket),
     cmocka_unit_test(info_on_a_missing_file_exits_3_naming_it),
     cmocka_unit_test(info_on_a_text_file_exits_4_not_elf),
     cmocka_unit_test(write_error_on_stdout_exits_nonzero),
