@@ -585,9 +585,10 @@ PB_API pb_status_t pb_plugin_set_process_timeout_us(pb_plugin_t* plugin,
 PB_API pb_status_t pb_plugin_set_hot_mode(pb_plugin_t* plugin, int on);
 
 /** How process calls went so far, for finding where time goes: a block
- *  whose bridge slept paid a wake-up (tens of µs across CPUs here); one
- *  whose caller slept paid its own.  Counts every block sent, whatever
- *  its status. */
+ *  whose bridge slept paid a wake-up (a few µs where the bridge's thread
+ *  slept on the caller's CPU, as it does when it expects no block soon;
+ *  tens to hundreds of µs on another, halted vCPU); one whose caller
+ *  slept paid its own.  Counts every block sent, whatever its status. */
 typedef struct
 {
   uint64_t blocks;       /**< blocks sent to the bridge */
