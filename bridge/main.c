@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,9 +105,9 @@ parse_shm_fd(int argc, char** argv, int control_fd)
     return -1;
   const int fd = parse_fd(argv[i + 1]);
   if (fd < 0 || fd == control_fd)
-    return usage_error("bad shm fd '%s'", argv[i + 1]);
+    return usage_error("bad value '%s' for --shm-fd", argv[i + 1]);
   if (fcntl(fd, F_GETFD) < 0)
-    return usage_error("shm fd %s is not open", argv[i + 1]);
+    return usage_error("--shm-fd %s is not open", argv[i + 1]);
   return fd;
 }
 
@@ -179,6 +180,13 @@ check_control_fd(int fd, const char* text)
   if (!S_ISSOCK(st.st_mode))
     return usage_error(
       "--control-fd %s is %s, not a socket", text, file_kind(st.st_mode));
+  /* Frames need a byte stream: a datagram socket would cut them. */
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+    return usage_error("--control-fd %s: %s", text, strerror(errno));
+  if (type != SOCK_STREAM)
+    return usage_error("--control-fd %s is not a stream socket", text);
   return 0;
 }
 

@@ -285,6 +285,37 @@ bridge_rt_priority_takes_1_to_99(void** state)
   }
 }
 
+/* A bad --shm-fd (not a number, the control fd itself, not open) is a
+ * usage error naming the option. */
+static void
+bridge_shm_fd_must_be_an_open_other_fd(void** state)
+{
+  (void)state;
+  int sv[2];
+  char fd[16];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  assert_int_equal(fcntl(sv[0], F_SETFD, FD_CLOEXEC), 0);
+  (void)snprintf(fd, sizeof fd, "%d", sv[1]);
+  const char* const values[] = { "abc", fd, "1000" };
+  assert_int_equal(fcntl(1000, F_GETFD), -1);
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; ++i) {
+    const char* const args[] = {
+      "--control-fd", fd, "--shm-fd", values[i], NULL
+    };
+    run_t run = run_program("plugbox-bridge", NULL, args);
+    if (run.code != EXIT_USAGE)
+      fail_msg("--shm-fd '%s': exit %d, expected %d; stderr:\n%s",
+               values[i],
+               run.code,
+               EXIT_USAGE,
+               run.err);
+    assert_one_error_line(&run, "--shm-fd");
+    run_free(&run);
+  }
+  assert_int_equal(close(sv[0]), 0);
+  assert_int_equal(close(sv[1]), 0);
+}
+
 /* plugbox-bridge run with `fd` as its control fd refuses it up front: exit
  * status 2 (not a signal, as libuv's abort was), one line naming the
  * option and `why`. */
@@ -307,8 +338,9 @@ assert_bridge_refuses_control_fd(int fd, const char* why)
   run_free(&run);
 }
 
-/* The control fd must be a socket: the bridge refuses a character device,
- * a regular file, a pipe (one way only) and an fd that is not open.  The
+/* The control fd must be a stream socket: the bridge refuses a character
+ * device, a regular file, a pipe (one way only), a datagram socket (it
+ * would cut frames) and an fd that is not open.  The
  * fds are opened without close-on-exec, so the bridge inherits them. */
 static void
 bridge_control_fd_must_be_an_open_socket(void** state)
@@ -330,6 +362,13 @@ bridge_control_fd_must_be_an_open_socket(void** state)
   assert_bridge_refuses_control_fd(p[0], "a pipe");
   assert_int_equal(close(p[0]), 0);
   assert_int_equal(close(p[1]), 0);
+
+  int dgram[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, dgram), 0);
+  assert_int_equal(fcntl(dgram[1], F_SETFD, FD_CLOEXEC), 0);
+  assert_bridge_refuses_control_fd(dgram[0], "not a stream socket");
+  assert_int_equal(close(dgram[0]), 0);
+  assert_int_equal(close(dgram[1]), 0);
 
   /* Far above the fds the test and the child open. */
   const int closed_fd = 1000;
@@ -516,6 +555,7 @@ main(void)
     cmocka_unit_test(usage_errors_exit_2_naming_the_culprit),
     cmocka_unit_test(bridge_rt_priority_takes_1_to_99),
     cmocka_unit_test(bridge_control_fd_must_be_an_open_socket),
+    cmocka_unit_test(bridge_shm_fd_must_be_an_open_other_fd),
     cmocka_unit_test(info_on_a_missing_file_exits_3_naming_it),
     cmocka_unit_test(info_on_a_text_file_exits_4_not_elf),
     cmocka_unit_test(write_error_on_stdout_exits_nonzero),
