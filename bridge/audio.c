@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 
 #include "bridge/audio.h"
+#include "bridge/anticipate.h"
 #include "bridge/crash.h"
 
 #include "common/clock.h"
@@ -381,9 +382,10 @@ do_block(void)
  *    HOT_IDLE_NS in hot mode;
  *  - around the expected arrival of the next request, when the host calls
  *    at a steady period (a host paced by its audio device): the thread
- *    sleeps with a timer until it is due, less LEAD_NS and how late such
- *    timers fire most times, then spins until TRAIL_NS (or how late the
- *    host rings most times, up to a quarter of the period) after.  At 64
+ *    sleeps with a timer until it is due, less PB_ANT_LEAD_NS and how late
+ *    such timers fire most times, then spins until PB_ANT_TRAIL_NS (or how
+ *    late the host rings most times, up to a quarter of the period) after
+ *    (bridge/anticipate.c learns the period, the phase and both).  At 64
  *    frames that costs about a sixth of a CPU, at 512 3 %, and saves the
  *    wake-up.
  * and it chooses its CPU by how it waits:
@@ -402,14 +404,6 @@ enum
   B2B_SPIN_NS = 1000000,     /* ... after a request that came back to back */
   HOT_IDLE_NS = 50000000,    /* hot mode: idle this long, then sleep */
   HOT_IDLE_RT_NS = 10000000, /* ... when real-time: it shuts out others */
-  LEAD_NS = 50000,           /* steady host: spin from this long before */
-  TRAIL_NS = 120000,         /* ... to this long after the expected time */
-  MAX_LATE_NS = 1000000,     /* a timer later than this is not the usual */
-  STEADY_MAX_NS = 250000000, /* longer periods are not anticipated */
-  STEADY_RUN = 3,            /* periods within 1/8 of the last one */
-  MISS_RUN = 3,              /* arrivals off the grid before relearning */
-  MAX_LEAD_NS = 300000,      /* the most a timer's lateness adds to LEAD */
-  MAX_TRAIL_NS = 500000,     /* the most the host's lateness adds to TRAIL */
   FOLLOW_GAP_NS = 200000,    /* a later request: a paced or irregular host */
   BACK_TO_BACK_NS = 50000,   /* a sooner one on the same CPU: move away */
   BACK_TO_BACK_RUN = 4,      /* ... after this many in a row */
@@ -425,14 +419,8 @@ static struct
   int n_allowed;
   uint32_t cpu;           /* as last published */
   uint64_t done_ns;       /* when the last reply was published */
-  uint64_t arrived_ns;    /* when the last request was seen */
-  uint64_t period_ns;     /* the host's, once steady */
-  uint64_t due_ns;        /* when the next request is expected */
-  uint64_t late_ns;       /* how late a timed sleep ends, most times */
-  uint64_t trail_ns;      /* how late the host rings, most times */
   uint64_t no_spin_until; /* the CPUs are contended: sleep, not spin */
-  int steady;             /* periods in a row close to the one before */
-  int misses;             /* arrivals in a row off a steady grid */
+  pb_anticipate_t ant;    /* the host's period and phase, if steady */
   int close_run;          /* back-to-back requests on the caller's CPU */
   uint64_t gap_ns;        /* from the last reply to the request after it */
 } place;
@@ -474,71 +462,6 @@ move(struct pb_shm_header* h, uint32_t cpu, int only)
   publish_cpu(h);
 }
 
-static int
-is_steady(void)
-{
-  return place.steady >= STEADY_RUN && place.period_ns <= STEADY_MAX_NS &&
-         place.period_ns > 4u * (LEAD_NS + TRAIL_NS);
-}
-
-/* How late after the expected time the host rings, most times: the
- * spinning goes on that long (at least TRAIL_NS, at most MAX_TRAIL_NS
- * and a quarter of the period).  Like the timer's lateness, it follows
- * a later ring by half at once and an earlier one by a 64th. */
-static void
-note_host_lateness(int64_t err, uint64_t period)
-{
-  const uint64_t late = err > 0 ? (uint64_t)err + TRAIL_NS / 2u : 0u;
-  uint64_t t = place.trail_ns;
-  if (late > t)
-    t += (late - t) / 2u;
-  else
-    t -= (t - late) / 64u;
-  const uint64_t max = period / 4u < MAX_TRAIL_NS ? period / 4u : MAX_TRAIL_NS;
-  place.trail_ns = t < TRAIL_NS ? TRAIL_NS : t > max ? max : t;
-}
-
-/* Note when the host rang, to learn its period and phase.  A host paced
- * by a timer or a device keeps its grid and is late by a varying amount,
- * never early: the expected time tracks the early edge of the arrivals
- * (an earlier one moves it at once, by half the error; a later one by a
- * sixteenth), and an arrival off the grid (the host held up once) keeps
- * the grid for up to MISS_RUN arrivals before the period is learned
- * anew. */
-static void
-note_arrival(uint64_t sent)
-{
-  const uint64_t period = sent - place.arrived_ns;
-  const uint64_t last = place.period_ns;
-  const int64_t tolerance = (int64_t)(last / 4u);
-  const int64_t err = (int64_t)(sent - place.due_ns);
-  const int64_t diff = (int64_t)(period - last);
-  place.arrived_ns = sent;
-  if (last && err <= tolerance && err >= -tolerance) {
-    const int64_t step = err < 0 ? err / 2 : err / 16;
-    note_host_lateness(err, last);
-    place.period_ns =
-      (uint64_t)((int64_t)last + (err < 0 ? err / 32 : err / 512));
-    place.due_ns = (uint64_t)((int64_t)place.due_ns + step) + place.period_ns;
-    place.misses = 0;
-  } else if (last && diff <= tolerance && diff >= -tolerance) {
-    place.due_ns = sent + last; /* same period, new phase */
-  } else if (last && is_steady() && ++place.misses < MISS_RUN) {
-    /* Off the grid: the next grid point at least half a period ahead. */
-    const uint64_t from = sent + last / 2u;
-    if (place.due_ns < from)
-      place.due_ns += (from - place.due_ns + last - 1u) / last * last;
-    return;
-  } else {
-    place.steady = 0;
-    place.misses = 0;
-    place.period_ns = period;
-    place.due_ns = sent + period;
-    return;
-  }
-  place.steady += place.steady < STEADY_RUN ? 1 : 0;
-}
-
 /* When the host rang, by its word (a wake-up would add its own latency
  * to `now`); `now` if that is not plausible. */
 static uint64_t
@@ -548,7 +471,7 @@ sent_at(uint64_t now)
   const uint64_t sent =
     (uint64_t)__atomic_load_n(&r->sent_ns_hi, __ATOMIC_RELAXED) << 32 |
     __atomic_load_n(&r->sent_ns_lo, __ATOMIC_RELAXED);
-  return sent <= now && now - sent < MAX_LATE_NS ? sent : now;
+  return sent <= now && now - sent < PB_ANT_MAX_LATE_NS ? sent : now;
 }
 
 /* Whether to leave the caller's CPU after this request (see above): the
@@ -599,39 +522,19 @@ keep_spinning(const struct pb_shm_header* h, uint64_t now, uint64_t idle_ns)
    * wake-up of a halted one. */
   if (idle_ns < (place.gap_ns < BACK_TO_BACK_NS ? B2B_SPIN_NS : SPIN_AFTER_NS))
     return 1;
-  const uint64_t due = place.due_ns;
-  return is_steady() && now + LEAD_NS + place.late_ns >= due &&
-         now < due + place.trail_ns;
+  return pb_anticipate_in_window(&place.ant, now);
 }
 
-/* When to wake: LEAD_NS before a steady host's next request is due, less
- * the usual lateness of the timer (tens of µs when the vCPU halted); 0:
- * no limit. */
+/* When to wake: at the start of the window around a steady host's next
+ * request (see pb_anticipate_wake()); 0: no limit. */
 static uint64_t
 wake_at(const struct pb_shm_header* h, uint64_t now)
 {
-  const uint64_t wake = place.due_ns - LEAD_NS - place.late_ns;
-  if (!is_steady() || !can_move(pb_shm_load(&h->host_cpu)) || now >= wake)
+  const uint64_t wake = pb_anticipate_wake(&place.ant);
+  if (!pb_anticipate_steady(&place.ant) ||
+      !can_move(pb_shm_load(&h->host_cpu)) || now >= wake)
     return 0;
   return wake;
-}
-
-/* How late a timed sleep ended: the estimate follows the slow ends (half
- * of a larger value at once) and forgets them slowly (a 32nd of each
- * smaller one), so that the lead covers most wake-ups, not the average
- * one.  Capped: past MAX_LEAD_NS, spinning costs more than a wake-up. */
-static void
-note_lateness(uint64_t wake, uint64_t now)
-{
-  const uint64_t late = now > wake ? now - wake : 0u;
-  if (late >= MAX_LATE_NS)
-    return;
-  if (late > place.late_ns)
-    place.late_ns += (late - place.late_ns) / 2u;
-  else
-    place.late_ns -= (place.late_ns - late) / 32u;
-  if (place.late_ns > MAX_LEAD_NS)
-    place.late_ns = MAX_LEAD_NS;
 }
 
 /* Go to the host's CPU (`on` 1) or leave it.  Asleep, this thread waits
@@ -693,7 +596,8 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
          * that paused once finds this thread where it spins. */
         if (wake)
           settle(h, 0);
-        else if (is_steady() || place.gap_ns >= FOLLOW_GAP_NS)
+        else if (pb_anticipate_steady(&place.ant) ||
+                 place.gap_ns >= FOLLOW_GAP_NS)
           settle(h, 1);
         /* Moving may have taken a while. */
         const uint64_t moved = pb_clock_now_ns();
@@ -702,7 +606,7 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
         if (wake) { /* woken by the request: at least that late */
           const uint64_t t = pb_clock_now_ns();
           if (!*slept || t > wake)
-            note_lateness(wake, t);
+            pb_anticipate_timer(&place.ant, wake, t);
         }
         idle_from = place.done_ns; /* not hot again after a timed sleep */
         last = 0;
@@ -753,11 +657,9 @@ audio_main(void* arg)
   if (sched_getaffinity(0, sizeof place.allowed, &place.allowed) == 0)
     place.n_allowed = CPU_COUNT(&place.allowed);
   place.cpu = PB_SHM_NO_CPU;
-  place.done_ns = place.arrived_ns = pb_clock_now_ns();
-  place.period_ns = place.late_ns = place.no_spin_until = 0;
-  place.trail_ns = TRAIL_NS;
-  place.due_ns = place.arrived_ns;
-  place.steady = place.misses = 0;
+  place.done_ns = pb_clock_now_ns();
+  place.no_spin_until = 0;
+  pb_anticipate_init(&place.ant, place.done_ns);
   place.close_run = 0;
   /* The anticipating timer must not fire 50 µs late (the default slack). */
   (void)prctl(PR_SET_TIMERSLACK, 1ul, 0ul, 0ul, 0ul);
@@ -772,7 +674,7 @@ audio_main(void* arg)
     if (seq == seen)
       break;
     const uint64_t now = pb_clock_now_ns();
-    note_arrival(sent_at(now));
+    pb_anticipate_arrival(&place.ant, sent_at(now));
     place.gap_ns = now - place.done_ns;
     const int leave = leave_after(h, slept, place.gap_ns);
     seen = seq;
