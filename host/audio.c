@@ -322,7 +322,7 @@ static void
 count(_Atomic uint64_t* counter, uint64_t n)
 {
   const uint64_t v = atomic_load_explicit(counter, memory_order_relaxed);
-  atomic_store_explicit(counter, v + (uint64_t)n, memory_order_relaxed);
+  atomic_store_explicit(counter, v + n, memory_order_relaxed);
 }
 
 static pb_status_t

@@ -33,6 +33,17 @@ lateness(uint32_t* seed, uint64_t max_ns)
   return (uint64_t)(*seed >> 8) % max_ns;
 }
 
+/* Start `a` at grid(0) and ring exactly on grid(1) .. grid(n - 1);
+ * returns n, the next grid point's number. */
+static uint64_t
+rings_on_the_grid(pb_anticipate_t* a, uint64_t n)
+{
+  pb_anticipate_init(a, grid(0));
+  for (uint64_t k = 1; k < n; ++k)
+    pb_anticipate_arrival(a, grid(k));
+  return n;
+}
+
 static void
 steady_after_three_rings_on_the_grid(void** state)
 {
@@ -96,10 +107,7 @@ one_late_ring_keeps_the_grid(void** state)
 {
   (void)state;
   pb_anticipate_t a;
-  pb_anticipate_init(&a, grid(0));
-  uint64_t k = 1;
-  for (; k < 10; ++k)
-    pb_anticipate_arrival(&a, grid(k));
+  uint64_t k = rings_on_the_grid(&a, 10);
   pb_anticipate_arrival(&a, grid(k) + 600000); /* beyond a quarter period */
   assert_true(pb_anticipate_steady(&a));
   assert_int_equal(a.due_ns, grid(k + 1));
@@ -120,10 +128,7 @@ a_run_of_misses_relearns(void** state)
 {
   (void)state;
   pb_anticipate_t a;
-  pb_anticipate_init(&a, grid(0));
-  uint64_t t = grid(0);
-  for (int i = 0; i < 10; ++i)
-    pb_anticipate_arrival(&a, t += PERIOD);
+  uint64_t t = grid(rings_on_the_grid(&a, 11) - 1);
   assert_true(pb_anticipate_steady(&a));
   const uint64_t other = PERIOD * 3u / 2u + 12345u;
   int relearnt = 0;
@@ -144,10 +149,7 @@ a_new_phase_is_taken_at_once(void** state)
 {
   (void)state;
   pb_anticipate_t a;
-  pb_anticipate_init(&a, grid(0));
-  uint64_t k = 1;
-  for (; k < 10; ++k)
-    pb_anticipate_arrival(&a, grid(k));
+  uint64_t k = rings_on_the_grid(&a, 10);
   const uint64_t shift = PERIOD / 2u;
   pb_anticipate_arrival(&a, grid(k) + shift); /* off the grid: a miss */
   ++k;
@@ -206,10 +208,7 @@ trail_stays_within_its_bounds(void** state)
 {
   (void)state;
   pb_anticipate_t a;
-  pb_anticipate_init(&a, grid(0));
-  uint64_t k = 1;
-  for (; k < 200; ++k)
-    pb_anticipate_arrival(&a, grid(k));
+  uint64_t k = rings_on_the_grid(&a, 200);
   assert_int_equal(a.trail_ns, PB_ANT_TRAIL_NS);
   /* Late by just under a quarter period, again and again: the trail
    * rises to its cap at once, then eases as the expected time follows
