@@ -353,7 +353,9 @@ measure(subject_t* s,
       continue;
     }
     const uint64_t own = after.plugin_ns - before.plugin_ns;
-    ns[i] = (t1 - t0) << 1 | (after.bridge_woken != before.bridge_woken);
+    /* Woken: the audio thread, or the standby thread instead. */
+    ns[i] = (t1 - t0) << 1 | (after.bridge_woken != before.bridge_woken ||
+                              after.standby != before.standby);
     rest[i++] = t1 - t0 > own ? t1 - t0 - own : 0u;
   }
   if (s->hot && pb_plugin_set_hot_mode(s->plugin, 0))

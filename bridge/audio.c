@@ -38,11 +38,14 @@ static struct
   pb_shm_t shm;
   pb_vst2_t* plugin;
   pthread_t thread;
+  pthread_t standby; /* see standby_main() */
   int running;
+  int standby_running;
   atomic_int stop;
-  int priority; /* SCHED_FIFO for the thread, or 0 */
-  int realtime; /* the thread runs SCHED_FIFO or SCHED_RR */
-  fenv_t fenv;  /* of the main thread after the plugin opened */
+  atomic_int untimed; /* the audio thread sleeps without a timer */
+  int priority;       /* SCHED_FIFO for the thread, or 0 */
+  int realtime;       /* the thread runs SCHED_FIFO or SCHED_RR */
+  fenv_t fenv;        /* of the main thread after the plugin opened */
   /* Audio thread only. */
   struct pb_shm_transport transport; /* of the block, read once */
   uint32_t seg_start;                /* first frame of the running call */
@@ -392,7 +395,9 @@ do_block(void)
  *  - to spin, away from the caller's CPU;
  *  - asleep without a timer (past the window, or an irregular host), on
  *    the caller's CPU: the host rings from there, awake, so the wake-up
- *    costs a few µs instead of a halted vCPU's tens or hundreds;
+ *    costs a few µs instead of a halted vCPU's tens or hundreds; unless
+ *    the standby thread (below) waits there: then the host calls that,
+ *    and this thread sleeps where it is, ready to spin after;
  *  - a host calling back to back on this thread's CPU (it was woken
  *    there) makes it move away after BACK_TO_BACK_RUN calls, to spin.
  * Moving is one sched_setaffinity of this thread, made only when the
@@ -537,6 +542,14 @@ wake_at(const struct pb_shm_header* h, uint64_t now)
   return wake;
 }
 
+/* Whether the standby thread keeps the host's CPU (see standby_main()):
+ * then this thread need not wait there. */
+static int
+standby_covers(const struct pb_shm_header* h)
+{
+  return audio.standby_running && can_move(pb_shm_load(&h->host_cpu));
+}
+
 /* Go to the host's CPU (`on` 1) or leave it.  Asleep, this thread waits
  * there: the host's CPU is awake when it rings, and a wake-up there costs
  * a few µs where one of a halted CPU costs tens or hundreds; it spins
@@ -594,7 +607,7 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
          * host rings after a pause (a steady host past the window, or an
          * irregular one): wait on its CPU.  A host calling back to back
          * that paused once finds this thread where it spins. */
-        if (wake)
+        if (wake || standby_covers(h))
           settle(h, 0);
         else if (pb_anticipate_steady(&place.ant) ||
                  place.gap_ns >= FOLLOW_GAP_NS)
@@ -602,6 +615,7 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
         /* Moving may have taken a while. */
         const uint64_t moved = pb_clock_now_ns();
         const uint64_t limit = wake > moved ? wake - moved : wake ? 1u : 0u;
+        atomic_store_explicit(&audio.untimed, !limit, memory_order_relaxed);
         *slept = sleep_for_request(h, seen, limit);
         if (wake) { /* woken by the request: at least that late */
           const uint64_t t = pb_clock_now_ns();
@@ -622,30 +636,119 @@ reply(struct pb_shm_header* h, uint32_t seq)
   pb_shm_store_sc(&h->done_seq, seq);
   if (pb_shm_load_sc(&h->host_state) == PB_SHM_HOST_SLEEPING)
     pb_shm_futex_wake(&h->done_seq);
-  place.done_ns = pb_clock_now_ns();
 }
 
-/* Take the priority asked for, and say in the reply what the thread
- * runs at (see pb_shm_reply.audio_priority). */
-static void
-set_priority(void)
+/* Take request `seq` for this thread: move claim_seq to it from an older
+ * number.  0 if the other thread took it, or a newer one (the numbers
+ * wrap: "older" is by their difference). */
+static int
+claim(struct pb_shm_header* h, uint32_t seq)
+{
+  uint32_t c = __atomic_load_n(&h->claim_seq, __ATOMIC_ACQUIRE);
+  while ((int32_t)(seq - c) > 0)
+    if (__atomic_compare_exchange_n(
+          &h->claim_seq, &c, seq, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return 1;
+  return 0;
+}
+
+/* Take the priority asked for; returns what the thread runs at (see
+ * pb_shm_reply.audio_priority). */
+static int32_t
+take_priority(void)
 {
   struct sched_param sp;
   int policy = SCHED_OTHER;
-  int32_t result = 0;
   if (audio.priority > 0) {
     memset(&sp, 0, sizeof sp);
     sp.sched_priority = audio.priority;
     const int err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-    result = err ? -err : audio.priority;
-  } else if (pthread_getschedparam(pthread_self(), &policy, &sp) == 0 &&
-             (policy == SCHED_FIFO || policy == SCHED_RR)) {
-    result = sp.sched_priority;
+    return err ? -err : audio.priority;
   }
-  audio.realtime = result > 0;
-  __atomic_store_n(
-    &audio.shm.block->reply.audio_priority, result, __ATOMIC_RELEASE);
+  if (pthread_getschedparam(pthread_self(), &policy, &sp) == 0 &&
+      (policy == SCHED_FIFO || policy == SCHED_RR))
+    return sp.sched_priority;
+  return 0;
 }
+
+/* The set-up both threads share.  The anticipating timer must not fire
+ * 50 µs late (the default slack); without the alternate stack, a plugin
+ * overflowing the thread's stack dies unnoted. */
+static int32_t
+prepare_thread(unsigned which)
+{
+  (void)prctl(PR_SET_TIMERSLACK, 1ul, 0ul, 0ul, 0ul);
+  (void)pb_crash_audio_stack(which);
+  return take_priority();
+}
+
+/* ------------------------------------------------------------ standby
+ *
+ * A second thread that sleeps on the host's CPU, pinned there, for the
+ * blocks the audio thread would be late for: the host calls it instead of
+ * waking a sleeping audio thread (whose vCPU may have halted), and when a
+ * spinning one has not taken the request soon (its vCPU was paused, which
+ * this VM does for 20 µs to ms at a time, hundreds of times a second).
+ * Either way the wake-up is one on the caller's own CPU, awake since it
+ * just rang.  The plugin sees its blocks from two threads, never at once:
+ * the claim on claim_seq decides.  The standby then wakes the audio
+ * thread if it slept, so that it follows the host again. */
+
+enum
+{
+  STANDBY_CHECK_NS = 20000000, /* look where the host runs this often */
+};
+
+/* Pin this thread to the host's CPU if it runs there now; returns the CPU
+ * to publish, or PB_SHM_NO_CPU. */
+static uint32_t
+standby_place(const struct pb_shm_header* h, uint32_t where)
+{
+  const uint32_t host = pb_shm_load(&h->host_cpu);
+  if (!can_move(host))
+    return PB_SHM_NO_CPU;
+  if (host != where) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(host, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+      return PB_SHM_NO_CPU;
+  }
+  return pb_shm_cpu() == host ? host : PB_SHM_NO_CPU;
+}
+
+static void*
+standby_main(void* arg)
+{
+  (void)arg;
+  struct pb_shm_header* h = &audio.shm.block->header;
+  (void)prepare_thread(1);
+  uint32_t seen = pb_shm_load(&h->standby_seq);
+  uint32_t where = PB_SHM_NO_CPU;
+  while (!atomic_load(&audio.stop)) {
+    where = standby_place(h, where);
+    pb_shm_store_sc(&h->standby_cpu, where);
+    if (pb_shm_load_sc(&h->standby_seq) == seen && !atomic_load(&audio.stop))
+      (void)pb_shm_futex_wait(&h->standby_seq, seen, STANDBY_CHECK_NS);
+    const uint32_t seq = pb_shm_load(&h->standby_seq);
+    if (seq == seen)
+      continue;
+    pb_shm_store(&h->standby_cpu, PB_SHM_NO_CPU);
+    seen = seq;
+    if (pb_shm_load(&h->request_seq) != seq || !claim(h, seq))
+      continue;
+    do_block();
+    reply(h, seq);
+    /* A timer ends the other kind of sleep soon enough. */
+    if (atomic_load_explicit(&audio.untimed, memory_order_relaxed) &&
+        pb_shm_load_sc(&h->bridge_state) == PB_SHM_BRIDGE_SLEEPING)
+      pb_shm_futex_wake(&h->request_seq);
+  }
+  pb_shm_store_sc(&h->standby_cpu, PB_SHM_NO_CPU);
+  return NULL;
+}
+
+/* ------------------------------------------------------------ thread */
 
 static void*
 audio_main(void* arg)
@@ -653,19 +756,15 @@ audio_main(void* arg)
   (void)arg;
   struct pb_shm_header* h = &audio.shm.block->header;
   uint32_t seen = pb_shm_load(&h->done_seq);
-  CPU_ZERO(&place.allowed);
-  if (sched_getaffinity(0, sizeof place.allowed, &place.allowed) == 0)
-    place.n_allowed = CPU_COUNT(&place.allowed);
   place.cpu = PB_SHM_NO_CPU;
   place.done_ns = pb_clock_now_ns();
   place.no_spin_until = 0;
   pb_anticipate_init(&place.ant, place.done_ns);
   place.close_run = 0;
-  /* The anticipating timer must not fire 50 µs late (the default slack). */
-  (void)prctl(PR_SET_TIMERSLACK, 1ul, 0ul, 0ul, 0ul);
-  /* Without it, a plugin overflowing this thread's stack dies unnoted. */
-  (void)pb_crash_audio_stack();
-  set_priority();
+  const int32_t priority = prepare_thread(0);
+  audio.realtime = priority > 0;
+  __atomic_store_n(
+    &audio.shm.block->reply.audio_priority, priority, __ATOMIC_RELEASE);
   publish_cpu(h);
   pb_shm_store(&h->bridge_state, PB_SHM_BRIDGE_RUNNING);
   for (;;) {
@@ -676,10 +775,18 @@ audio_main(void* arg)
     const uint64_t now = pb_clock_now_ns();
     pb_anticipate_arrival(&place.ant, sent_at(now));
     place.gap_ns = now - place.done_ns;
-    const int leave = leave_after(h, slept, place.gap_ns);
     seen = seq;
+    if (!claim(h, seq)) {
+      /* The standby ran it, on the host's CPU: leave that CPU to it. */
+      if (standby_covers(h))
+        settle(h, 0);
+      place.done_ns = pb_clock_now_ns();
+      continue;
+    }
+    const int leave = leave_after(h, slept, place.gap_ns);
     do_block();
     reply(h, seq);
+    place.done_ns = pb_clock_now_ns();
     if (leave) /* after the reply: the host does not wait for the move */
       settle(h, 0);
   }
@@ -693,6 +800,8 @@ pb_audio_set_priority(int priority)
   audio.priority = priority;
 }
 
+static void stop_threads(void);
+
 int
 pb_audio_start(pb_vst2_t* plugin)
 {
@@ -702,23 +811,31 @@ pb_audio_start(pb_vst2_t* plugin)
     return -EINVAL;
   audio.plugin = plugin;
   atomic_store(&audio.stop, 0);
+  /* Before either thread starts: both read it. */
+  CPU_ZERO(&place.allowed);
+  place.n_allowed = 0;
+  if (sched_getaffinity(0, sizeof place.allowed, &place.allowed) == 0)
+    place.n_allowed = CPU_COUNT(&place.allowed);
+  /* With one CPU allowed, the audio thread already waits on the host's. */
+  audio.standby_running =
+    place.n_allowed >= 2 &&
+    pthread_create(&audio.standby, NULL, standby_main, NULL) == 0;
   const int err = pthread_create(&audio.thread, NULL, audio_main, NULL);
-  if (err)
+  if (err) {
+    stop_threads();
     return -err;
+  }
   audio.running = 1;
   return 0;
 }
 
-void
-pb_audio_stop(void)
+/* A thread may have checked `stop` just before the wake and sleep past
+ * it: ring its word until it is gone. */
+static void
+join_ringing(pthread_t thread, uint32_t* word)
 {
-  if (!audio.running)
-    return;
-  atomic_store(&audio.stop, 1);
-  /* The thread may have checked `stop` just before this wake and sleep
-   * past it: ring until it is gone. */
   for (;;) {
-    pb_shm_futex_wake(&audio.shm.block->header.request_seq);
+    pb_shm_futex_wake(word);
     struct timespec ts;
     (void)clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += STOP_JOIN_NS;
@@ -726,9 +843,29 @@ pb_audio_stop(void)
       ts.tv_nsec -= 1000000000L;
       ++ts.tv_sec;
     }
-    if (pthread_timedjoin_np(audio.thread, NULL, &ts) != ETIMEDOUT)
+    if (pthread_timedjoin_np(thread, NULL, &ts) != ETIMEDOUT)
       break;
   }
+}
+
+static void
+stop_threads(void)
+{
+  struct pb_shm_header* h = &audio.shm.block->header;
+  atomic_store(&audio.stop, 1);
+  if (audio.running)
+    join_ringing(audio.thread, &h->request_seq);
+  if (audio.standby_running)
+    join_ringing(audio.standby, &h->standby_seq);
   audio.running = 0;
+  audio.standby_running = 0;
+}
+
+void
+pb_audio_stop(void)
+{
+  if (!audio.running)
+    return;
+  stop_threads();
   audio.plugin = NULL;
 }

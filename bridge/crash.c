@@ -24,7 +24,7 @@
 #define NOTE_BYTES 1024u
 
 static char alt_stack[ALT_STACK_BYTES];
-static char audio_alt_stack[ALT_STACK_BYTES];
+static char audio_alt_stack[2][ALT_STACK_BYTES];
 static const char* volatile current_call;
 static pid_t main_tid;
 static const struct pb_shm_header* volatile shm_header;
@@ -230,9 +230,11 @@ use_alt_stack(char* stack, size_t size)
 }
 
 int
-pb_crash_audio_stack(void)
+pb_crash_audio_stack(unsigned thread)
 {
-  return use_alt_stack(audio_alt_stack, sizeof audio_alt_stack);
+  if (thread >= 2)
+    return -EINVAL;
+  return use_alt_stack(audio_alt_stack[thread], sizeof audio_alt_stack[0]);
 }
 
 int

@@ -25,10 +25,10 @@
 int pb_crash_install(int shm_fd);
 
 /** Give the calling thread an alternate stack of its own, so that a stack
- *  overflow there still leaves a note.  For the bridge's one audio thread
- *  (one static stack: at most one such thread at a time).  Returns 0 or
- *  -errno.  [audio-thread] */
-int pb_crash_audio_stack(void);
+ *  overflow there still leaves a note.  For the bridge's audio thread
+ *  (`thread` 0) and its standby thread (1): one static stack each.
+ *  Returns 0 or -errno.  [audio-thread] */
+int pb_crash_audio_stack(unsigned thread);
 
 /** Take the calling thread as the main thread again: after the sandbox
  *  moved the bridge into a pid namespace (a new process whose thread ids

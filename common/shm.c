@@ -53,6 +53,7 @@ write_header(pb_shm_t* shm)
   h->audio_offset = PB_SHM_AUDIO_OFFSET;
   h->host_cpu = PB_SHM_NO_CPU;
   h->bridge_cpu = PB_SHM_NO_CPU;
+  h->standby_cpu = PB_SHM_NO_CPU;
 }
 
 static int

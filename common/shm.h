@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define PB_SHM_MAGIC 0x4d534250u /* "PBSM" little-endian */
-#define PB_SHM_LAYOUT_VERSION 5u
+#define PB_SHM_LAYOUT_VERSION 6u
 #define PB_SHM_FD 4             /* the fd the bridge inherits the block on */
 #define PB_SHM_MAX_CHANNELS 32u /* per direction, fixed at spawn */
 #define PB_SHM_SAMPLE_BYTES 8u  /* room for 64-bit samples */
@@ -56,14 +56,26 @@ struct pb_shm_header /* shared with i386 bridges: fixed widths only */
   uint32_t bridge_cpu;   /* CPU of the bridge's audio thread */
   uint32_t bridge_state; /* PB_SHM_BRIDGE_*, written by the bridge */
   uint32_t hot_mode;     /* 1: the bridge spins between blocks */
+  /* The bridge's standby thread sleeps on the caller's CPU while its
+   * audio thread spins elsewhere or sleeps with a timer.  The host calls
+   * it when the audio thread sleeps, or when a spinning one has not taken
+   * the request within a few µs (its vCPU was paused): a wake-up on the
+   * caller's own, awake CPU (host/audio.c, bridge/audio.c).  Whichever thread
+   * moves `claim_seq` from an older number to the request's runs the block. */
+  uint32_t claim_seq;   /* the last request a bridge thread took */
+  uint32_t standby_seq; /* futex word, host -> standby thread */
+  uint32_t standby_cpu; /* CPU the standby waits on, or PB_SHM_NO_CPU */
+  uint32_t reserved[13];
 };
-_Static_assert(sizeof(struct pb_shm_header) == 64, "shared layout is ABI");
+_Static_assert(sizeof(struct pb_shm_header) == 128, "shared layout is ABI");
 _Static_assert(offsetof(struct pb_shm_header, total_size) == 8, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, request_seq) == 32, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, done_seq) == 36, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, host_cpu) == 44, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, bridge_state) == 56, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, hot_mode) == 60, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, claim_seq) == 64, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, standby_cpu) == 72, "ABI");
 
 #define PB_SHM_NO_CPU 0xffffffffu /* the side's CPU is not known */
 
@@ -197,12 +209,12 @@ struct pb_shm_block
   struct pb_shm_request request;
   struct pb_shm_reply reply;
 };
-_Static_assert(offsetof(struct pb_shm_block, request) == 64, "ABI");
-_Static_assert(offsetof(struct pb_shm_block, reply) == 22688, "ABI");
-_Static_assert(sizeof(struct pb_shm_block) == 43200, "ABI");
+_Static_assert(offsetof(struct pb_shm_block, request) == 128, "ABI");
+_Static_assert(offsetof(struct pb_shm_block, reply) == 22752, "ABI");
+_Static_assert(sizeof(struct pb_shm_block) == 43264, "ABI");
 
 /** Where the audio buffers start: the block rounded up to 64 bytes. */
-#define PB_SHM_AUDIO_OFFSET 43200u
+#define PB_SHM_AUDIO_OFFSET 43264u
 _Static_assert(PB_SHM_AUDIO_OFFSET % 64 == 0 &&
                  PB_SHM_AUDIO_OFFSET >= sizeof(struct pb_shm_block),
                "ABI");

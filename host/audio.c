@@ -2,8 +2,10 @@
  *
  * pb_plugin_process() copies the caller's block into the shared memory,
  * publishes request_seq (and its CPU), wakes the bridge only if its audio
- * thread sleeps, and waits for done_seq to reach the same number: spinning
- * while the bridge's thread is awake on another CPU, else FUTEX_WAIT
+ * thread sleeps (its standby thread instead, if that waits on this CPU),
+ * and waits for done_seq to reach the same number: spinning while the
+ * bridge's thread is awake on another CPU (handing the block to the
+ * standby if it has not taken it within PICKUP_NS), else FUTEX_WAIT
  * bounded by the process deadline (the only place a kernel timer is
  * armed).  The bridge wakes the host only if it sleeps.  Nothing on that
  * path allocates, locks or makes a system call other than the futex
@@ -25,6 +27,7 @@
 enum
 {
   WAKE_SPIN_NS = 60000,         /* a woken bridge elsewhere comes up in this */
+  PICKUP_NS = 5000,             /* a spinning bridge takes a request in this */
   SPIN_MIN_NS = 100000,         /* spin at most this + 2 x the last call */
   SPIN_MAX_NS = 5000000,        /* ... counting at most this of the last */
   PREEMPTED_NS = 500000,        /* a pause this long in a spin: preempted */
@@ -215,17 +218,39 @@ worth_spinning(const struct pb_shm_header* h,
   return woke_at && now - woke_at < WAKE_SPIN_NS;
 }
 
+/* Whether the bridge's standby thread waits on this CPU (see
+ * pb_shm_header.standby_cpu). */
+static int
+standby_here(const struct pb_shm_header* h, uint32_t cpu)
+{
+  return cpu != PB_SHM_NO_CPU && pb_shm_load(&h->standby_cpu) == cpu;
+}
+
+/* Hand request `seq` to the standby thread; the caller then sleeps, so
+ * that it gets this CPU. */
+static void
+call_standby(struct pb_shm_header* h, uint32_t seq)
+{
+  pb_shm_store_sc(&h->standby_seq, seq);
+  pb_shm_futex_wake(&h->standby_seq);
+}
+
 /* Spin while worth it; returns 1 once done_seq reached `seq`, 0 when it
  * is time to sleep or past `until` (a "running" bridge may have been
- * preempted: the spin is bounded by a few times the last round trip). */
+ * preempted: the spin is bounded by a few times the last round trip).
+ * A spinning bridge that has not taken the request PICKUP_NS after
+ * `start` is not running (its vCPU is paused): the standby gets it, once
+ * (`*standby` says so). */
 static int
 spin(pb_plugin_t* p,
      uint32_t seq,
      uint32_t cpu,
      uint64_t woke_at,
-     uint64_t until)
+     uint64_t start,
+     uint64_t until,
+     int* standby)
 {
-  const struct pb_shm_header* h = &p->shm.block->header;
+  struct pb_shm_header* h = &p->shm.block->header;
   uint64_t last = 0;
   for (unsigned i = 0;; ++i) {
     if (pb_shm_load(&h->done_seq) == seq)
@@ -240,6 +265,12 @@ spin(pb_plugin_t* p,
         return 0;
       }
       last = now;
+      if (!*standby && now - start > PICKUP_NS &&
+          pb_shm_load(&h->claim_seq) != seq && standby_here(h, cpu)) {
+        call_standby(h, seq);
+        *standby = 1;
+        return 0;
+      }
       if (now >= until || now < p->audio_no_spin_until ||
           !worth_spinning(h, cpu, woke_at, now) ||
           pb_shm_load(&h->request_seq) != seq || pb_shm_is_dead(&p->shm))
@@ -263,10 +294,12 @@ sleep_for_reply(struct pb_shm_header* h, uint32_t seq, uint64_t deadline)
   pb_shm_store(&h->host_state, PB_SHM_HOST_WAITING);
 }
 
-/* Publish the request and wake the bridge if it sleeps.  Returns when the
- * wake was sent (for worth_spinning()), or 0 when the bridge was awake. */
+/* Publish the request and wake the bridge if it sleeps: its standby
+ * thread if that waits on this CPU (`*standby` says so), else its audio
+ * thread.  Returns when the audio thread was woken (for
+ * worth_spinning()), else 0. */
 static uint64_t
-ring(pb_plugin_t* p, uint32_t seq, uint32_t cpu, uint64_t start)
+ring(pb_plugin_t* p, uint32_t seq, uint32_t cpu, uint64_t start, int* standby)
 {
   struct pb_shm_header* h = &p->shm.block->header;
   struct pb_shm_request* r = &p->shm.block->request;
@@ -277,6 +310,11 @@ ring(pb_plugin_t* p, uint32_t seq, uint32_t cpu, uint64_t start)
   pb_shm_store_sc(&h->request_seq, seq);
   if (pb_shm_load_sc(&h->bridge_state) == PB_SHM_BRIDGE_RUNNING)
     return 0;
+  if (standby_here(h, cpu)) {
+    call_standby(h, seq);
+    *standby = 1;
+    return 0;
+  }
   pb_shm_futex_wake(&h->request_seq);
   return start;
 }
@@ -286,7 +324,9 @@ wait_reply(pb_plugin_t* p,
            uint32_t seq,
            uint32_t cpu,
            uint64_t woke_at,
+           uint64_t start,
            uint64_t deadline,
+           int* standby,
            int* slept)
 {
   struct pb_shm_header* h = &p->shm.block->header;
@@ -296,7 +336,9 @@ wait_reply(pb_plugin_t* p,
   if (until > deadline)
     until = deadline;
   for (;;) {
-    if (spin(p, seq, cpu, woke_at, until))
+    /* The standby thread runs on this CPU: it needs this thread asleep. */
+    if (*standby ? pb_shm_load(&h->done_seq) == seq
+                 : spin(p, seq, cpu, woke_at, start, until, standby))
       return PB_OK;
     if (pb_shm_is_dead(&p->shm))
       return PB_ERR_CRASHED;
@@ -338,14 +380,17 @@ ring_and_wait(pb_plugin_t* p)
   /* For the hang watch (host/conn.c): the number before the doorbell. */
   atomic_store(&p->conn.audio_sent_seq, seq);
   atomic_store(&p->conn.audio_in_flight, 1);
-  const uint64_t woke_at = ring(p, seq, cpu, start);
+  int standby = 0;
+  const uint64_t woke_at = ring(p, seq, cpu, start, &standby);
   int slept = 0;
-  const pb_status_t st = wait_reply(p, seq, cpu, woke_at, deadline, &slept);
+  const pb_status_t st =
+    wait_reply(p, seq, cpu, woke_at, start, deadline, &standby, &slept);
   if (st == PB_OK)
     atomic_store(&p->conn.audio_in_flight, 0);
   count(&p->stat_blocks, 1);
   count(&p->stat_bridge_woken, woke_at != 0);
   count(&p->stat_host_slept, slept != 0);
+  count(&p->stat_standby, standby != 0);
   pb_shm_store(&h->host_state, PB_SHM_HOST_IDLE);
   p->audio_last_ns = pb_clock_now_ns() - start;
   return st;
@@ -605,5 +650,6 @@ pb_plugin_audio_stats(const pb_plugin_t* plugin, pb_audio_stats_t* out)
     atomic_load_explicit(&p->stat_host_slept, memory_order_relaxed);
   out->plugin_ns =
     atomic_load_explicit(&p->stat_plugin_ns, memory_order_relaxed);
+  out->standby = atomic_load_explicit(&p->stat_standby, memory_order_relaxed);
   return PB_OK;
 }

@@ -600,6 +600,10 @@ typedef struct
                               blocks, by the bridge's clock (at most each
                               call's own time): the rest of the calls' time
                               is the transport's */
+  uint64_t standby;      /**< blocks handed to the bridge's standby thread,
+                              which waits on the caller's CPU: the audio
+                              thread slept, or had not taken the block
+                              within 5 µs (its vCPU was paused) */
 } pb_audio_stats_t;
 
 /** Copy the counters of `plugin` to `*out`.  Returns PB_OK or

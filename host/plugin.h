@@ -96,6 +96,7 @@ struct pb_plugin
   _Atomic uint64_t stat_bridge_woken;
   _Atomic uint64_t stat_plugin_ns;
   _Atomic uint64_t stat_host_slept;
+  _Atomic uint64_t stat_standby;
   /* Audio thread only. */
   uint32_t audio_seq;                   /* last request number sent */
   uint64_t audio_last_ns;               /* the last call's round trip */

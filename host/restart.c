@@ -300,7 +300,12 @@ respawn(pb_plugin_t* p)
   pb_conn_reset(&p->conn);
   if (p->shm.block) {
     struct pb_shm_header* h = &p->shm.block->header;
-    pb_shm_store(&h->done_seq, pb_shm_load(&h->request_seq));
+    const uint32_t seq = pb_shm_load(&h->request_seq);
+    pb_shm_store(&h->done_seq, seq);
+    /* The old bridge's words: the new one publishes its own. */
+    pb_shm_store(&h->claim_seq, seq);
+    pb_shm_store(&h->bridge_cpu, PB_SHM_NO_CPU);
+    pb_shm_store(&h->standby_cpu, PB_SHM_NO_CPU);
     __atomic_store_n(&p->shm.dead, 0, __ATOMIC_RELEASE);
   }
   memset(&p->crash, 0, sizeof(p->crash));

@@ -34,6 +34,10 @@ dump_header(void)
   FIELD(pb_shm_header, bridge_cpu);
   FIELD(pb_shm_header, bridge_state);
   FIELD(pb_shm_header, hot_mode);
+  FIELD(pb_shm_header, claim_seq);
+  FIELD(pb_shm_header, standby_seq);
+  FIELD(pb_shm_header, standby_cpu);
+  FIELD(pb_shm_header, reserved);
   SIZE(pb_shm_header);
 }
 

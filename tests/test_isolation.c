@@ -658,6 +658,51 @@ restart_restores_parameters_program_and_chunk(void** state)
   pb_plugin_close(p);
 }
 
+/* The block after a pause goes to the bridge's standby thread (on this
+ * CPU, the audio thread asleep): a crash there reads the same, and the
+ * restarted bridge's standby takes over the shared block's words. */
+static void
+crash_in_a_standby_block_is_reported_and_restarted(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  FX_NEED(fx_test_plugin("pb_test_faulty"));
+  isolation_opts(f);
+  if (!fx_pin_here())
+    skip();
+  pb_plugin_t* p = open_faulty(f, 1);
+  /* Level 0.75, a gain of 1.5, is replayed on restart. */
+  assert_int_equal(pb_plugin_param_set(p, 0, 0.75f), PB_OK);
+  fx_audio_t a;
+  pb_audio_stats_t st;
+  /* The first block tells the standby where to wait. */
+  assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
+  arm(p, "segv", "process");
+  fx_sleep_ms(60);
+  assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)),
+                   PB_ERR_CRASHED);
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  const uint64_t standby = st.standby;
+  pb_crash_t cr;
+  pb_plugin_crash(p, &cr);
+  assert_int_equal(cr.crashed, 1);
+  assert_string_equal(cr.signal_name, "SIGSEGV");
+  assert_int_equal(cr.has_note, 1);
+  assert_string_equal(cr.call, "process");
+  assert_int_equal(pb_plugin_restart(p), PB_OK);
+  for (int i = 0; i < 2; ++i) {
+    fx_sleep_ms(60);
+    assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
+    assert_true(a.out[0][3] == 0.75f);
+  }
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  pb_plugin_close(p);
+  fx_unpin();
+  assert_int_equal(standby, 1);
+  /* The second block after the restart, at the latest, is the new
+   * standby's. */
+  assert_true(st.standby >= 2);
+}
+
 static void
 hundred_crash_restart_cycles_in_a_row(void** state)
 {
@@ -881,6 +926,7 @@ run_i386(void)
     T(matrix_under_strict),
     T(death_during_process_is_noticed_within_a_millisecond),
     T(restart_restores_parameters_program_and_chunk),
+    T(crash_in_a_standby_block_is_reported_and_restarted),
 #undef T
   };
   return cmocka_run_group_tests_name(
@@ -908,6 +954,7 @@ main(int argc, char** argv)
     T(hang_hidden_in_the_shared_block_is_still_killed),
     T(hang_faked_in_the_shared_block_is_not_killed),
     T(restart_restores_parameters_program_and_chunk),
+    T(crash_in_a_standby_block_is_reported_and_restarted),
     T(hundred_crash_restart_cycles_in_a_row),
     T(auto_restart_is_bounded_and_backs_off),
     T(snapshot_before_risky_calls_survives_a_bad_chunk),
