@@ -427,6 +427,7 @@ static struct
   uint64_t no_spin_until; /* the CPUs are contended: sleep, not spin */
   pb_anticipate_t ant;    /* the host's period and phase, if steady */
   int close_run;          /* back-to-back requests on the caller's CPU */
+  uint32_t standby_for;   /* the host's CPU the standby was last sent to */
   uint64_t gap_ns;        /* from the last reply to the request after it */
 } place;
 
@@ -468,7 +469,8 @@ move(struct pb_shm_header* h, uint32_t cpu, int only)
 }
 
 /* When the host rang, by its word (a wake-up would add its own latency
- * to `now`); `now` if that is not plausible. */
+ * to `now`, and the standby may have answered the request a period ago);
+ * `now` if that is not plausible. */
 static uint64_t
 sent_at(uint64_t now)
 {
@@ -476,7 +478,7 @@ sent_at(uint64_t now)
   const uint64_t sent =
     (uint64_t)__atomic_load_n(&r->sent_ns_hi, __ATOMIC_RELAXED) << 32 |
     __atomic_load_n(&r->sent_ns_lo, __ATOMIC_RELAXED);
-  return sent <= now && now - sent < PB_ANT_MAX_LATE_NS ? sent : now;
+  return sent <= now && now - sent < PB_ANT_STEADY_MAX_NS ? sent : now;
 }
 
 /* Whether to leave the caller's CPU after this request (see above): the
@@ -692,11 +694,14 @@ prepare_thread(unsigned which)
  * Either way the wake-up is one on the caller's own CPU, awake since it
  * just rang.  The plugin sees its blocks from two threads, never at once:
  * the claim on claim_seq decides.  The standby then wakes the audio
- * thread if it slept, so that it follows the host again. */
+ * thread if it slept, so that it follows the host again.  The audio
+ * thread wakes the standby when the host's CPU changes; a wake-up that
+ * crosses the standby's way to sleep is caught by its timer. */
 
 enum
 {
-  STANDBY_CHECK_NS = 20000000, /* look where the host runs this often */
+  STANDBY_CHECK_NS =
+    250000000, /* look where the host runs at least this often */
 };
 
 /* Pin this thread to the host's CPU if it runs there now; returns the CPU
@@ -748,6 +753,17 @@ standby_main(void* arg)
   return NULL;
 }
 
+/* After a request: send the standby to the host's CPU if that changed. */
+static void
+standby_follow(struct pb_shm_header* h)
+{
+  const uint32_t host = pb_shm_load(&h->host_cpu);
+  if (audio.standby_running && host != place.standby_for) {
+    place.standby_for = host;
+    pb_shm_futex_wake(&h->standby_seq);
+  }
+}
+
 /* ------------------------------------------------------------ thread */
 
 static void*
@@ -761,6 +777,7 @@ audio_main(void* arg)
   place.no_spin_until = 0;
   pb_anticipate_init(&place.ant, place.done_ns);
   place.close_run = 0;
+  place.standby_for = PB_SHM_NO_CPU;
   const int32_t priority = prepare_thread(0);
   audio.realtime = priority > 0;
   __atomic_store_n(
@@ -781,6 +798,7 @@ audio_main(void* arg)
       if (standby_covers(h))
         settle(h, 0);
       place.done_ns = pb_clock_now_ns();
+      standby_follow(h);
       continue;
     }
     const int leave = leave_after(h, slept, place.gap_ns);
@@ -789,6 +807,7 @@ audio_main(void* arg)
     place.done_ns = pb_clock_now_ns();
     if (leave) /* after the reply: the host does not wait for the move */
       settle(h, 0);
+    standby_follow(h);
   }
   pb_shm_store_sc(&h->bridge_state, PB_SHM_BRIDGE_SLEEPING);
   return NULL;

@@ -722,10 +722,10 @@ mverb_reference(void)
   return want;
 }
 
-/* 10 blocks: the first right away, then a pause for the standby thread to
- * settle on the caller's CPU, then irregular pauses, past the audio
- * thread's spin after each reply. */
-static const long pauses_ms[] = { 0, 60, 7, 13, 9, 17, 11, 19, 8, 15 };
+/* 10 blocks: the first right away (after it, the audio thread sends the
+ * standby thread to the caller's CPU), then irregular pauses, past the
+ * audio thread's spin after each reply. */
+static const long pauses_ms[] = { 0, 30, 7, 13, 9, 17, 11, 19, 8, 15 };
 _Static_assert(sizeof pauses_ms / sizeof *pauses_ms ==
                  (N_FRAMES + MAX_BLOCK - 1) / MAX_BLOCK,
                "a pause per block");
