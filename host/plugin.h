@@ -100,6 +100,7 @@ struct pb_plugin
   /* Audio thread only. */
   uint32_t audio_seq;                   /* last request number sent */
   uint64_t audio_last_ns;               /* the last call's round trip */
+  uint64_t audio_end_ns;                /* when the last call returned */
   uint64_t audio_no_spin_until;         /* CPUs contended: sleep, not spin */
   int audio_late;                       /* the last block missed its deadline */
   uint8_t sysex_out[PB_SHM_SYSEX_AREA]; /* for midi_out[].sysex */
