@@ -1,11 +1,24 @@
 /* The reference test signal through a bridged plugin, hashed the way the
  * in-process reference (ref_process.c) hashes its own output. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+
 #include "bridged_signal.h"
 
 #include "ref_process.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* The next pause of a fixed series, 100-400 µs. */
+static void
+pause_a_little(uint32_t* state)
+{
+  *state = *state * 1103515245u + 12345u;
+  const struct timespec ts = { 0,
+                               100000L + (long)(*state >> 16) % 300 * 1000L };
+  (void)nanosleep(&ts, NULL);
+}
 
 uint64_t
 pb_test_hash_bridged(pb_plugin_t* p,
@@ -13,8 +26,10 @@ pb_test_hash_bridged(pb_plugin_t* p,
                      uint32_t n_in,
                      uint32_t n_out,
                      uint32_t n_frames,
-                     float rate)
+                     float rate,
+                     int paused)
 {
+  uint32_t series = 1u;
   float* in[PB_REF_MAX_CHANNELS];
   float* out[PB_REF_MAX_CHANNELS];
   float* all = calloc((size_t)n_out * n_frames + 1u, sizeof(float));
@@ -34,6 +49,8 @@ pb_test_hash_bridged(pb_plugin_t* p,
     for (uint32_t c = 0; c < n_in; ++c)
       for (uint32_t i = 0; i < b.n_frames; ++i)
         in[c][i] = (float)pb_ref_signal(c, at + i, rate);
+    if (paused)
+      pause_a_little(&series);
     if (pb_plugin_process(p, &b) != PB_OK)
       goto done;
     for (uint32_t c = 0; c < n_out; ++c)

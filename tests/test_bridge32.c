@@ -212,7 +212,7 @@ process_bridged(pb_host_t* host,
       pb_plugin_set_active(p, 1) == PB_OK &&
       pb_plugin_set_processing(p, 1) == PB_OK)
     hash = pb_test_hash_bridged(
-      p, block, (uint32_t)ref->n_in, (uint32_t)ref->n_out, N_FRAMES, RATE);
+      p, block, (uint32_t)ref->n_in, (uint32_t)ref->n_out, N_FRAMES, RATE, 0);
   pb_plugin_close(p);
   return hash;
 }
