@@ -10,13 +10,14 @@ target_include_directories(pb_test_ref_process PUBLIC ${PROJECT_SOURCE_DIR}
 target_link_libraries(pb_test_ref_process PUBLIC ${CMAKE_DL_LIBS} m
   PRIVATE pb_warnings)
 
-pb_add_test(test_audio SOURCES test_audio.c host_fixture.c
+pb_add_test(test_audio SOURCES test_audio.c host_fixture.c cpu_pin.c
   LIBS plugbox pb_test_ref_process pb_common m TIMEOUT 120)
 if(TARGET pb_test_plugins)
   add_dependencies(test_audio pb_test_plugins)
 endif()
 
 pb_add_test(test_audio_real SOURCES test_audio_real.c bridged_signal.c
+  cpu_pin.c
   LIBS plugbox pb_test_ref pb_test_ref_process TIMEOUT 900)
 
 pb_add_test(test_shm SOURCES test_shm.c LIBS pb_common)

@@ -67,3 +67,21 @@ done:
   free(all);
   return hash;
 }
+
+uint64_t
+pb_test_hash_opened(pb_plugin_t* p,
+                    int32_t n_in,
+                    int32_t n_out,
+                    uint32_t block,
+                    uint32_t n_frames,
+                    float rate,
+                    int paused)
+{
+  const pb_info_t* info = pb_plugin_info(p);
+  if (info->n_inputs != n_in || info->n_outputs != n_out ||
+      pb_plugin_set_active(p, 1) != PB_OK ||
+      pb_plugin_set_processing(p, 1) != PB_OK)
+    return 0;
+  return pb_test_hash_bridged(
+    p, block, (uint32_t)n_in, (uint32_t)n_out, n_frames, rate, paused);
+}

@@ -20,4 +20,14 @@ uint64_t pb_test_hash_bridged(pb_plugin_t* p,
                               float rate,
                               int paused);
 
+/** The same for a freshly opened plugin: 0 unless it has `n_in` inputs
+ *  and `n_out` outputs (the reference's) and turns on and processing. */
+uint64_t pb_test_hash_opened(pb_plugin_t* p,
+                             int32_t n_in,
+                             int32_t n_out,
+                             uint32_t block,
+                             uint32_t n_frames,
+                             float rate,
+                             int paused);
+
 #endif /* PB_TESTS_BRIDGED_SIGNAL_H */

@@ -1,12 +1,11 @@
 /* Shared fixture of the libplugbox tests. */
-#define _GNU_SOURCE /* sched_getcpu, CPU_SET */
+#define _POSIX_C_SOURCE 200809L
 
 #include "host_fixture.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,29 +13,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static cpu_set_t pinned_from;
-
-int
-fx_pin_here(void)
-{
-  CPU_ZERO(&pinned_from);
-  if (sched_getaffinity(0, sizeof pinned_from, &pinned_from) != 0 ||
-      CPU_COUNT(&pinned_from) < 2)
-    return 0;
-  const int cpu = sched_getcpu();
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET((size_t)(cpu >= 0 ? cpu : 0), &one);
-  return sched_setaffinity(0, sizeof one, &one) == 0;
-}
-
-void
-fx_unpin(void)
-{
-  if (sched_setaffinity(0, sizeof pinned_from, &pinned_from) != 0)
-    fail_msg("cannot restore the CPU set: %s", strerror(errno));
-}
 
 int
 fx_count_dir(const char* path)

@@ -100,12 +100,6 @@ pb_process_t* fx_audio_block(fx_audio_t* a, float level);
 
 void fx_sleep_ms(long ms);
 
-/** Pin the calling thread to the CPU it runs on (the bridge's standby
- *  thread then knows where the host rings from); 0, nothing changed, if
- *  fewer than two CPUs are allowed.  fx_unpin() restores the old set. */
-int fx_pin_here(void);
-void fx_unpin(void);
-
 double fx_now_ms(void);
 
 #endif /* PB_TESTS_HOST_FIXTURE_H */

@@ -1,9 +1,10 @@
 /* The audio path: test plugins processed through the bridge's shared block
  * must give exactly what the same plugin gives in this process, and the
  * process calls must check their arguments and survive a dead bridge. */
-#define _GNU_SOURCE /* sched_getcpu, CPU_SET */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 
 #include "common/clock.h"
+#include "cpu_pin.h"
 #include "host_fixture.h"
 #include "plugbox.h"
 #include "ref_process.h"
@@ -101,16 +102,25 @@ run(pb_plugin_t* p, pb_process_t* b, int dbl)
   return dbl ? pb_plugin_process_double(p, b) : pb_plugin_process(p, b);
 }
 
-/* The whole test signal through the bridge in blocks of `block`; the
- * outputs planar in `all`. */
+/* What a test does before block `k` (hot mode on or off, a pause). */
+typedef void (*before_block_fn)(pb_plugin_t* p, uint32_t k);
+
+/* The whole test signal through the bridge in blocks of `block`, `before`
+ * (if any) called before each; the outputs planar in `all`. */
 static void
-bridged(pb_plugin_t* p, int dbl, uint32_t block, uint8_t* all)
+bridged(pb_plugin_t* p,
+        int dbl,
+        uint32_t block,
+        before_block_fn before,
+        uint8_t* all)
 {
   io_t io;
   io_init(&io, dbl, block);
-  for (uint32_t at = 0; at < N_FRAMES; at += block) {
+  for (uint32_t at = 0, k = 0; at < N_FRAMES; at += block, ++k) {
     const uint32_t n = N_FRAMES - at < block ? N_FRAMES - at : block;
     pb_process_t b;
+    if (before)
+      before(p, k);
     fill(&io, dbl, at, n);
     block_of(&b, &io, dbl, n);
     assert_int_equal(run(p, &b, dbl), PB_OK);
@@ -138,7 +148,7 @@ compare_gain(fixture_t* f, int dbl, uint32_t block)
   pb_ref_result_t r;
   assert_true(pb_ref_process(&job, want, 2u * N_FRAMES, &r));
   pb_plugin_t* p = open_running(f, "pb_test_gain");
-  bridged(p, dbl, block, got);
+  bridged(p, dbl, block, NULL, got);
   pb_plugin_close(p);
   assert_memory_equal(want, got, 2u * N_FRAMES * sample);
   /* And it is not trivially equal: unity gain passes the signal. */
@@ -403,6 +413,14 @@ events_and_latency_are_reported(void** state)
   pb_plugin_close(p);
 }
 
+/* Hot mode on and off every 7 blocks. */
+static void
+toggle_hot(pb_plugin_t* p, uint32_t k)
+{
+  if (k % 7 == 0)
+    assert_int_equal(pb_plugin_set_hot_mode(p, (int)(k / 7 % 2)), PB_OK);
+}
+
 /* The gain plugin over the whole signal, `hot` at open; `toggle` flips
  * hot mode every 7 blocks. */
 static void
@@ -411,27 +429,7 @@ render_gain(fixture_t* f, int hot, int toggle, uint32_t block, uint8_t* out)
   f->opts.hot_mode = hot;
   pb_plugin_t* p = open_running(f, "pb_test_gain");
   f->opts.hot_mode = 0;
-  if (!toggle) {
-    bridged(p, 0, block, out);
-    pb_plugin_close(p);
-    return;
-  }
-  io_t io;
-  io_init(&io, 0, block);
-  for (uint32_t at = 0, k = 0; at < N_FRAMES; at += block, ++k) {
-    const uint32_t n = N_FRAMES - at < block ? N_FRAMES - at : block;
-    if (k % 7 == 0)
-      assert_int_equal(pb_plugin_set_hot_mode(p, (int)(k / 7 % 2)), PB_OK);
-    pb_process_t b;
-    fill(&io, 0, at, n);
-    block_of(&b, &io, 0, n);
-    assert_int_equal(pb_plugin_process(p, &b), PB_OK);
-    for (uint32_t c = 0; c < 2; ++c)
-      memcpy(out + ((size_t)c * N_FRAMES + at) * sizeof(float),
-             io.out[c],
-             n * sizeof(float));
-  }
-  io_fini(&io);
+  bridged(p, 0, block, toggle ? toggle_hot : NULL, out);
   pb_plugin_close(p);
 }
 
@@ -680,28 +678,6 @@ audio_stats_count_blocks_and_wake_ups(void** state)
 
 /* ------------------------------------------------------------ standby */
 
-/* The test signal through the bridge in blocks of MAX_BLOCK, a pause of
- * `pause_ms[k]` before block k (a host that calls irregularly). */
-static void
-bridged_with_pauses(pb_plugin_t* p, const long* pause_ms, uint8_t* all)
-{
-  io_t io;
-  io_init(&io, 0, MAX_BLOCK);
-  for (uint32_t at = 0, k = 0; at < N_FRAMES; at += MAX_BLOCK, ++k) {
-    const uint32_t n = N_FRAMES - at < MAX_BLOCK ? N_FRAMES - at : MAX_BLOCK;
-    pb_process_t b;
-    fx_sleep_ms(pause_ms[k]);
-    fill(&io, 0, at, n);
-    block_of(&b, &io, 0, n);
-    assert_int_equal(pb_plugin_process(p, &b), PB_OK);
-    for (uint32_t c = 0; c < 2; ++c)
-      memcpy(all + ((size_t)c * N_FRAMES + at) * sizeof(float),
-             io.out[c],
-             n * sizeof(float));
-  }
-  io_fini(&io);
-}
-
 /* MVerb's in-process output for the test signal, `*want` for the caller
  * to free; NULL if MVerb is not installed. */
 static uint8_t*
@@ -731,13 +707,20 @@ _Static_assert(sizeof pauses_ms / sizeof *pauses_ms ==
                "a pause per block");
 
 static void
+pause_before(pb_plugin_t* p, uint32_t k)
+{
+  (void)p;
+  fx_sleep_ms(pauses_ms[k]);
+}
+
+static void
 standby_runs_blocks_after_pauses_bit_identically(void** state)
 {
   fixture_t* f = (fixture_t*)*state;
   uint8_t* want = mverb_reference();
   if (!want)
     skip();
-  if (!fx_pin_here()) {
+  if (!pb_test_pin_here()) {
     free(want);
     skip();
   }
@@ -750,11 +733,11 @@ standby_runs_blocks_after_pauses_bit_identically(void** state)
   assert_int_equal(pb_plugin_set_processing(p, 1), PB_OK);
   uint8_t* got = calloc(2u * N_FRAMES, sizeof(float));
   assert_non_null(got);
-  bridged_with_pauses(p, pauses_ms, got);
+  bridged(p, 0, MAX_BLOCK, pause_before, got);
   pb_audio_stats_t st;
   assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
   pb_plugin_close(p);
-  fx_unpin();
+  assert_int_equal(pb_test_unpin(), 0);
   assert_memory_equal(want, got, 2u * N_FRAMES * sizeof(float));
   assert_int_equal(st.blocks, 10);
   /* The 9 after the first pause find the audio thread asleep: the
@@ -770,7 +753,7 @@ static void
 one_allowed_cpu_has_no_standby(void** state)
 {
   fixture_t* f = (fixture_t*)*state;
-  if (!fx_pin_here())
+  if (!pb_test_pin_here())
     skip();
   /* A host made now (its threads too) spawns bridges on this single CPU:
    * the bridge's audio thread waits there itself, and the host wakes it. */
@@ -789,12 +772,12 @@ one_allowed_cpu_has_no_standby(void** state)
   assert_int_equal(CPU_COUNT(&bridge), 1);
   uint8_t* got = calloc(2u * N_FRAMES, sizeof(float));
   assert_non_null(got);
-  bridged_with_pauses(p, pauses_ms, got);
+  bridged(p, 0, MAX_BLOCK, pause_before, got);
   pb_audio_stats_t st;
   assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
   pb_plugin_close(p);
   pb_host_free(host);
-  fx_unpin();
+  assert_int_equal(pb_test_unpin(), 0);
   assert_int_equal(st.blocks, 10);
   assert_int_equal(st.standby, 0);
   assert_true(st.bridge_woken >= 9);

@@ -4,14 +4,14 @@
  * bridged output must be bit-identical to it, at 48 kHz in blocks of 512
  * and of 333 frames, and in blocks of 512 with a pause before each, where
  * the bridge's standby thread takes most blocks from its audio thread. */
-#define _GNU_SOURCE /* sched_getcpu, CPU_SET */
+#define _POSIX_C_SOURCE 200809L
 
 #include "bridged_signal.h"
+#include "cpu_pin.h"
 #include "plugbox.h"
 #include "ref_list.h"
 #include "ref_process.h"
 
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,18 +123,8 @@ compare_one(pb_host_t* host,
       "audio: %s: open failed: %s\n", path, pb_host_last_error(host));
     return 0;
   }
-  const pb_info_t* info = pb_plugin_info(p);
-  uint64_t hash = 0;
-  if (info->n_inputs == ref->n_in && info->n_outputs == ref->n_out &&
-      pb_plugin_set_active(p, 1) == PB_OK &&
-      pb_plugin_set_processing(p, 1) == PB_OK)
-    hash = pb_test_hash_bridged(p,
-                                block,
-                                (uint32_t)ref->n_in,
-                                (uint32_t)ref->n_out,
-                                N_FRAMES,
-                                RATE,
-                                paused);
+  const uint64_t hash = pb_test_hash_opened(
+    p, ref->n_in, ref->n_out, block, N_FRAMES, RATE, paused);
   pb_audio_stats_t st;
   if (pb_plugin_audio_stats(p, &st) == PB_OK)
     *standby += st.standby;
@@ -148,22 +138,6 @@ compare_one(pb_host_t* host,
   return 0;
 }
 
-/* Pin this thread to the CPU it runs on, `*old` kept; 0 if fewer than two
- * are allowed.  The host's own threads, made before, keep theirs: its
- * bridges may use both CPUs, and their standby waits on this one. */
-static int
-pin_here(cpu_set_t* old)
-{
-  CPU_ZERO(old);
-  if (sched_getaffinity(0, sizeof *old, old) != 0 || CPU_COUNT(old) < 2)
-    return 0;
-  const int cpu = sched_getcpu();
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET((size_t)(cpu >= 0 ? cpu : 0), &one);
-  return sched_setaffinity(0, sizeof one, &one) == 0;
-}
-
 static void
 bridged_output_is_bit_identical_to_in_process(void** state)
 {
@@ -172,8 +146,8 @@ bridged_output_is_bit_identical_to_in_process(void** state)
     skip();
   pb_host_t* host = NULL;
   assert_int_equal(pb_host_new(&host), PB_OK);
-  cpu_set_t old;
-  const int pinned = pin_here(&old);
+  /* After the host: its bridges may use every CPU. */
+  const int pinned = pb_test_pin_here();
   unsigned compared = 0, identical = 0, nondet = 0, unusable = 0;
   unsigned silent = 0;
   uint64_t standby = 0, paused_blocks = 0, unused = 0;
@@ -203,7 +177,7 @@ bridged_output_is_bit_identical_to_in_process(void** state)
   }
   pb_host_free(host);
   if (pinned)
-    assert_int_equal(sched_setaffinity(0, sizeof old, &old), 0);
+    assert_int_equal(pb_test_unpin(), 0);
   print_message("audio: %u plugins compared, %u bit-identical, %u "
                 "nondeterministic skipped (%u not processable, %u of the "
                 "compared silent)\n",

@@ -208,18 +208,8 @@ process_bridged(pb_host_t* host,
     print_message("%s: open failed: %s\n", path, pb_host_last_error(host));
     return 0;
   }
-  const pb_info_t* info = pb_plugin_info(p);
-  uint64_t hash = 0;
-  if (info->n_inputs == ref->n_in && info->n_outputs == ref->n_out &&
-      pb_plugin_set_active(p, 1) == PB_OK &&
-      pb_plugin_set_processing(p, 1) == PB_OK)
-    hash = pb_test_hash_bridged(p,
-                                block,
-                                (uint32_t)ref->n_in,
-                                (uint32_t)ref->n_out,
-                                N_FRAMES,
-                                RATE,
-                                paused);
+  const uint64_t hash = pb_test_hash_opened(
+    p, ref->n_in, ref->n_out, block, N_FRAMES, RATE, paused);
   pb_plugin_close(p);
   return hash;
 }

@@ -11,6 +11,7 @@
  * ($PB_TEST_PLUGIN_DIR_32): the same helpers and checks, other plugins. */
 #define _XOPEN_SOURCE 700 /* getpgid */
 
+#include "cpu_pin.h"
 #include "host_fixture.h"
 #include "plugbox.h"
 
@@ -667,7 +668,7 @@ crash_in_a_standby_block_is_reported_and_restarted(void** state)
   fixture_t* f = (fixture_t*)*state;
   FX_NEED(fx_test_plugin("pb_test_faulty"));
   isolation_opts(f);
-  if (!fx_pin_here())
+  if (!pb_test_pin_here())
     skip();
   pb_plugin_t* p = open_faulty(f, 1);
   /* Level 0.75, a gain of 1.5, is replayed on restart. */
@@ -696,7 +697,7 @@ crash_in_a_standby_block_is_reported_and_restarted(void** state)
   }
   assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
   pb_plugin_close(p);
-  fx_unpin();
+  assert_int_equal(pb_test_unpin(), 0);
   assert_int_equal(standby, 1);
   /* The second block after the restart, at the latest, is the new
    * standby's. */
