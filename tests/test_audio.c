@@ -713,6 +713,40 @@ pause_before(pb_plugin_t* p, uint32_t k)
   fx_sleep_ms(pauses_ms[k]);
 }
 
+/* The allowed CPUs of the bridge of `p`. */
+static int
+bridge_cpus(const pb_plugin_t* p)
+{
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  assert_int_equal(sched_getaffinity(pb_plugin_pid(p), sizeof set, &set), 0);
+  return CPU_COUNT(&set);
+}
+
+/* `path` opened on `host`, the signal through it with pauses_ms; the
+ * outputs planar (the caller frees them), its stats in `*st`.  Also
+ * asserts where the bridge may run: one CPU for a host made by a pinned
+ * thread, all of them else. */
+static uint8_t*
+paused_run(fixture_t* f,
+           pb_host_t* host,
+           const char* path,
+           pb_audio_stats_t* st)
+{
+  pb_plugin_t* p = NULL;
+  f->opts.max_block_frames = MAX_BLOCK;
+  assert_int_equal(pb_plugin_open(host, path, &f->opts, &p), PB_OK);
+  assert_int_equal(pb_plugin_set_active(p, 1), PB_OK);
+  assert_int_equal(pb_plugin_set_processing(p, 1), PB_OK);
+  assert_int_equal(bridge_cpus(p) == 1, host != f->host);
+  uint8_t* got = calloc(2u * N_FRAMES, sizeof(float));
+  assert_non_null(got);
+  bridged(p, 0, MAX_BLOCK, pause_before, got);
+  assert_int_equal(pb_plugin_audio_stats(p, st), PB_OK);
+  pb_plugin_close(p);
+  return got;
+}
+
 static void
 standby_runs_blocks_after_pauses_bit_identically(void** state)
 {
@@ -726,17 +760,8 @@ standby_runs_blocks_after_pauses_bit_identically(void** state)
   }
   /* A real plugin with state (a reverb): each block must follow the last
    * one whichever bridge thread ran it. */
-  pb_plugin_t* p = NULL;
-  f->opts.max_block_frames = MAX_BLOCK;
-  assert_int_equal(fx_open(f, "/usr/lib/vst/MVerb-vst.so", &p), PB_OK);
-  assert_int_equal(pb_plugin_set_active(p, 1), PB_OK);
-  assert_int_equal(pb_plugin_set_processing(p, 1), PB_OK);
-  uint8_t* got = calloc(2u * N_FRAMES, sizeof(float));
-  assert_non_null(got);
-  bridged(p, 0, MAX_BLOCK, pause_before, got);
   pb_audio_stats_t st;
-  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
-  pb_plugin_close(p);
+  uint8_t* got = paused_run(f, f->host, "/usr/lib/vst/MVerb-vst.so", &st);
   assert_int_equal(pb_test_unpin(), 0);
   assert_memory_equal(want, got, 2u * N_FRAMES * sizeof(float));
   assert_int_equal(st.blocks, 10);
@@ -759,23 +784,8 @@ one_allowed_cpu_has_no_standby(void** state)
    * the bridge's audio thread waits there itself, and the host wakes it. */
   pb_host_t* host = NULL;
   assert_int_equal(pb_host_new(&host), PB_OK);
-  pb_plugin_t* p = NULL;
-  f->opts.max_block_frames = MAX_BLOCK;
-  assert_int_equal(
-    pb_plugin_open(host, fx_test_plugin("pb_test_gain"), &f->opts, &p), PB_OK);
-  assert_int_equal(pb_plugin_set_active(p, 1), PB_OK);
-  assert_int_equal(pb_plugin_set_processing(p, 1), PB_OK);
-  cpu_set_t bridge;
-  CPU_ZERO(&bridge);
-  assert_int_equal(sched_getaffinity(pb_plugin_pid(p), sizeof bridge, &bridge),
-                   0);
-  assert_int_equal(CPU_COUNT(&bridge), 1);
-  uint8_t* got = calloc(2u * N_FRAMES, sizeof(float));
-  assert_non_null(got);
-  bridged(p, 0, MAX_BLOCK, pause_before, got);
   pb_audio_stats_t st;
-  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
-  pb_plugin_close(p);
+  uint8_t* got = paused_run(f, host, fx_test_plugin("pb_test_gain"), &st);
   pb_host_free(host);
   assert_int_equal(pb_test_unpin(), 0);
   assert_int_equal(st.blocks, 10);
