@@ -846,7 +846,7 @@ pb_audio_start(pb_vst2_t* plugin)
     place.n_allowed = CPU_COUNT(&place.allowed);
   /* With one CPU allowed, the audio thread already waits on the host's. */
   audio.standby_running =
-    place.n_allowed >= 2 &&
+    place.n_allowed >= 2 && !pb_shm_load(&audio.shm.block->header.one_thread) &&
     pthread_create(&audio.standby, NULL, standby_main, NULL) == 0;
   const int err = pthread_create(&audio.thread, NULL, audio_main, NULL);
   if (err) {

@@ -65,7 +65,8 @@ struct pb_shm_header /* shared with i386 bridges: fixed widths only */
   uint32_t claim_seq;   /* the last request a bridge thread took */
   uint32_t standby_seq; /* futex word, host -> standby thread */
   uint32_t standby_cpu; /* CPU the standby waits on, or PB_SHM_NO_CPU */
-  uint32_t reserved[13];
+  uint32_t one_thread;  /* 1, written before the spawn: no standby */
+  uint32_t reserved[12];
 };
 _Static_assert(sizeof(struct pb_shm_header) == 128, "shared layout is ABI");
 _Static_assert(offsetof(struct pb_shm_header, total_size) == 8, "ABI");
@@ -76,6 +77,7 @@ _Static_assert(offsetof(struct pb_shm_header, bridge_state) == 56, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, hot_mode) == 60, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, claim_seq) == 64, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, standby_cpu) == 72, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, one_thread) == 76, "ABI");
 
 #define PB_SHM_NO_CPU 0xffffffffu /* the side's CPU is not known */
 

@@ -41,15 +41,17 @@ enum
 /* ------------------------------------------------------------ set-up */
 
 int
-pb_audio_init(pb_plugin_t* p, uint32_t max_frames)
+pb_audio_init(pb_plugin_t* p, uint32_t max_frames, int one_thread)
 {
   atomic_store(&p->process_timeout_us, DEFAULT_TIMEOUT_US);
   atomic_store(&p->block_frames, max_frames);
   const int err = pb_shm_create(
     &p->shm, max_frames, PB_SHM_MAX_CHANNELS, PB_SHM_MAX_CHANNELS);
-  if (!err)
+  if (!err) {
     pb_shm_store(&p->shm.block->header.hot_mode,
                  (uint32_t)atomic_load(&p->hot_mode));
+    pb_shm_store(&p->shm.block->header.one_thread, one_thread != 0);
+  }
   return err == -E2BIG ? 0 : err;
 }
 

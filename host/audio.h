@@ -5,10 +5,11 @@
 
 #include "plugin.h"
 
-/** Create the shared block for `max_frames` before the bridge is spawned.
- *  A block too large to map leaves the plugin without audio (process
- *  calls answer PB_ERR_UNSUPPORTED).  Returns 0 or -errno. */
-int pb_audio_init(pb_plugin_t* p, uint32_t max_frames);
+/** Create the shared block for `max_frames` before the bridge is spawned;
+ *  `one_thread` asks the bridge for no standby thread.  A block too large
+ *  to map leaves the plugin without audio (process calls answer
+ *  PB_ERR_UNSUPPORTED).  Returns 0 or -errno. */
+int pb_audio_init(pb_plugin_t* p, uint32_t max_frames, int one_thread);
 
 /** After the plugin's description arrived: note its channel counts and
  *  whether they fit the block. */

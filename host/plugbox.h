@@ -192,6 +192,13 @@ typedef struct
    * FIFO shuts out every normal thread of its CPU).  pb_plugin_audio_priority()
    * says what was granted. */
   int audio_rt_priority; /**< 0..99; default 0 */
+  /* Appended.  The bridge runs a standby thread beside its audio thread,
+   * asleep on the caller's CPU, for the blocks the audio thread would be
+   * late for (see pb_audio_stats_t.standby): the plugin then gets its
+   * process calls from two threads, one at a time.  1 keeps them on the
+   * audio thread alone, for a plugin that minds (none of the real ones
+   * tested here does). */
+  int one_audio_thread; /**< 0 or 1; default 0 */
 } pb_open_opts_t;
 
 /** Fill `opts` with the defaults.  [any-thread] */

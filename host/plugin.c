@@ -141,6 +141,11 @@ read_opts(pb_host_t* host, const pb_open_opts_t* in, pb_open_opts_t* o)
                      "audio_rt_priority %d is not 0..%d",
                      o->audio_rt_priority,
                      PB_RT_PRIORITY_MAX);
+  if (o->one_audio_thread != 0 && o->one_audio_thread != 1)
+    return host_fail(host,
+                     PB_ERR_INVALID,
+                     "one_audio_thread %d is not 0 or 1",
+                     o->one_audio_thread);
   return check_sandbox_opts(host, o);
 }
 
@@ -371,7 +376,8 @@ load(pb_plugin_t* p,
      pb_arch_t arch)
 {
   const uint64_t deadline_ms = pb_clock_now_ms() + o->load_timeout_ms;
-  int err = pb_audio_init(p, (uint32_t)o->max_block_frames);
+  int err =
+    pb_audio_init(p, (uint32_t)o->max_block_frames, o->one_audio_thread);
   if (err)
     return host_fail(
       p->host, PB_ERR_IO, "cannot create the audio block: %s", strerror(-err));

@@ -37,6 +37,7 @@ dump_header(void)
   FIELD(pb_shm_header, claim_seq);
   FIELD(pb_shm_header, standby_seq);
   FIELD(pb_shm_header, standby_cpu);
+  FIELD(pb_shm_header, one_thread);
   FIELD(pb_shm_header, reserved);
   SIZE(pb_shm_header);
 }

@@ -775,6 +775,46 @@ standby_runs_blocks_after_pauses_bit_identically(void** state)
 }
 
 static void
+one_audio_thread_keeps_every_block_on_it(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  uint8_t* want = mverb_reference();
+  if (!want)
+    skip();
+  if (!pb_test_pin_here()) {
+    free(want);
+    skip();
+  }
+  f->opts.one_audio_thread = 1;
+  pb_audio_stats_t st;
+  uint8_t* got = paused_run(f, f->host, "/usr/lib/vst/MVerb-vst.so", &st);
+  f->opts.one_audio_thread = 0;
+  assert_int_equal(pb_test_unpin(), 0);
+  assert_memory_equal(want, got, 2u * N_FRAMES * sizeof(float));
+  assert_int_equal(st.blocks, 10);
+  /* Asleep after every pause, the audio thread is woken instead. */
+  assert_int_equal(st.standby, 0);
+  assert_true(st.bridge_woken >= 9);
+  free(got);
+  free(want);
+}
+
+static void
+bad_one_audio_thread_is_invalid(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  static const int bad[] = { -1, 2, 100 };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+    pb_plugin_t* p = NULL;
+    f->opts.one_audio_thread = bad[i];
+    assert_int_equal(fx_open(f, fx_test_plugin("pb_test_gain"), &p),
+                     PB_ERR_INVALID);
+    assert_null(p);
+    assert_non_null(strstr(pb_host_last_error(f->host), "one_audio_thread"));
+  }
+}
+
+static void
 one_allowed_cpu_has_no_standby(void** state)
 {
   fixture_t* f = (fixture_t*)*state;
@@ -835,6 +875,8 @@ main(void)
     T(audio_stats_count_blocks_and_wake_ups),
     T(standby_runs_blocks_after_pauses_bit_identically),
     T(one_allowed_cpu_has_no_standby),
+    T(one_audio_thread_keeps_every_block_on_it),
+    T(bad_one_audio_thread_is_invalid),
 #undef T
   };
   return cmocka_run_group_tests_name("audio", tests, fx_group_setup, NULL);

@@ -78,6 +78,9 @@ new_block_says_neither_side_runs_anywhere(void** state)
   assert_int_equal(h->host_state, PB_SHM_HOST_IDLE);
   assert_int_equal(h->bridge_state, PB_SHM_BRIDGE_SLEEPING);
   assert_int_equal(h->hot_mode, 0);
+  /* No standby thread is known until one says where it waits. */
+  assert_int_equal(h->standby_cpu, PB_SHM_NO_CPU);
+  assert_int_equal(h->one_thread, 0);
   /* The CPU of this thread is known and in range. */
   const uint32_t cpu = pb_shm_cpu();
   assert_true(cpu != PB_SHM_NO_CPU && cpu < 4096u);
