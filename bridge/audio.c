@@ -703,14 +703,14 @@ prepare_thread(unsigned which)
  * Either way the wake-up is one on the caller's own CPU, awake since it
  * just rang.  The plugin sees its blocks from two threads, never at once:
  * the claim on claim_seq decides.  The standby then wakes the audio
- * thread if it slept, so that it follows the host again.  The audio
- * thread wakes the standby when the host's CPU changes; a wake-up that
+ * thread if it slept without a timer, so that it follows the host again.  The
+ * audio thread wakes the standby when the host's CPU changes; a wake-up that
  * crosses the standby's way to sleep is caught by its timer. */
 
 enum
 {
-  STANDBY_CHECK_NS =
-    250000000, /* look where the host runs at least this often */
+  /* Look where the host runs at least this often. */
+  STANDBY_CHECK_NS = 250000000,
 };
 
 /* Pin this thread to the host's CPU if it runs there now; returns the CPU
