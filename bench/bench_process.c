@@ -125,12 +125,17 @@ load_in_process(const char* path)
 static int rt_priority;
 
 static int
-open_bridged(pb_host_t* host, const char* path, int hot, pb_plugin_t** out)
+open_bridged(pb_host_t* host,
+             const char* path,
+             int hot,
+             int one_thread,
+             pb_plugin_t** out)
 {
   pb_open_opts_t opts;
   pb_open_opts_init(&opts);
   opts.max_block_frames = MAX_FRAMES;
   opts.hot_mode = hot;
+  opts.one_audio_thread = one_thread;
   opts.audio_rt_priority = rt_priority;
   if (pb_plugin_open(host, path, &opts, out)) {
     fprintf(stderr,
@@ -517,13 +522,33 @@ run_placement(subject_t* subjects,
   header("512 frames back to back, everything on CPU 0");
   pb_host_t* host = NULL;
   subject_t one[3] = { subjects[0], subjects[1], { .name = "default" } };
-  if (pb_host_new(&host) || open_bridged(host, path, 0, &one[2].plugin) ||
+  if (pb_host_new(&host) || open_bridged(host, path, 0, 0, &one[2].plugin) ||
       pin_pid(subjects[1].child, 0))
     return -1;
   const int err = run_rows(one, 3, F, 0, calls);
   pb_plugin_close(one[2].plugin);
   pb_host_free(host);
   (void)sched_setaffinity(0, sizeof(all), &all);
+  return err;
+}
+
+/* ------------------------------------------------------------ standby */
+
+/* 64 frames paced, the default bridge against one opened with
+ * one_audio_thread (no standby thread), on the caller's CPU as in the
+ * first table: what the standby does to the tail. */
+static int
+run_standby(subject_t* subjects,
+            pb_host_t* host,
+            const char* path,
+            size_t calls)
+{
+  header("64 frames paced, default against one_audio_thread (no standby)");
+  subject_t three[3] = { subjects[0], subjects[2], { .name = "one thread" } };
+  if (open_bridged(host, path, 0, 1, &three[2].plugin))
+    return -1;
+  const int err = run_rows(three, 3, 64, 1, calls);
+  pb_plugin_close(three[2].plugin);
   return err;
 }
 
@@ -651,8 +676,8 @@ main(int argc, char** argv)
   s[0].fx = load_in_process(argv[i]);
   /* The raw child first: it must not inherit the bridges' pipes. */
   if (!s[0].fx || raw_start(&s[1]) || pb_host_new(&host) ||
-      open_bridged(host, argv[i], 0, &s[2].plugin) ||
-      open_bridged(host, argv[i], 0, &s[3].plugin)) {
+      open_bridged(host, argv[i], 0, 0, &s[2].plugin) ||
+      open_bridged(host, argv[i], 0, 0, &s[3].plugin)) {
     fprintf(stderr, "bench_process: %s does not run\n", argv[i]);
     return 1;
   }
@@ -669,6 +694,8 @@ main(int argc, char** argv)
     err = pin_pid(0, (unsigned)pin);
   if (!err)
     err = run_sizes(s, 4, calls, pin);
+  if (!err)
+    err = run_standby(s, host, argv[i], calls);
   if (!err && rt_priority)
     printf("\nbridges' audio threads ran at priority %d and %d (asked %d)\n",
            pb_plugin_audio_priority(s[2].plugin),

@@ -731,6 +731,46 @@ standby_place(const struct pb_shm_header* h, uint32_t where)
   return pb_shm_cpu() == host ? host : PB_SHM_NO_CPU;
 }
 
+/* The host's ring times of the blocks the standby took, for the audio
+ * thread to learn the host's period from all of them: asleep, it sees
+ * only some (a thread timed for a period of 4096 frames would see one in
+ * 64 of a host now calling every 64, and learn the old period again).
+ * One writer, the standby; one reader, the audio thread; a reader more
+ * than TAKEN_MAX behind skips the oldest. */
+enum
+{
+  TAKEN_MAX = 64,
+};
+
+static struct
+{
+  uint64_t sent[TAKEN_MAX];
+  atomic_uint head; /* entries written, by the standby */
+  unsigned tail;    /* entries learnt, by the audio thread */
+} taken;
+
+/* Standby: note the ring time of the block just claimed (the host does
+ * not write the next request before this one's reply). */
+static void
+note_taken(void)
+{
+  const unsigned head = atomic_load_explicit(&taken.head, memory_order_relaxed);
+  taken.sent[head % TAKEN_MAX] = sent_at(pb_clock_now_ns());
+  atomic_store_explicit(&taken.head, head + 1u, memory_order_release);
+}
+
+/* Audio thread: learn the ring times the standby noted since the last
+ * call, in order. */
+static void
+learn_taken(void)
+{
+  const unsigned head = atomic_load_explicit(&taken.head, memory_order_acquire);
+  if (head - taken.tail > TAKEN_MAX)
+    taken.tail = head - TAKEN_MAX;
+  for (; taken.tail != head; ++taken.tail)
+    pb_anticipate_arrival(&place.ant, taken.sent[taken.tail % TAKEN_MAX]);
+}
+
 static void*
 standby_main(void* arg)
 {
@@ -751,6 +791,7 @@ standby_main(void* arg)
     seen = seq;
     if (pb_shm_load(&h->request_seq) != seq || !claim(h, seq))
       continue;
+    note_taken();
     do_block();
     reply(h, seq);
     /* A timer ends the other kind of sleep soon enough. */
@@ -799,10 +840,12 @@ audio_main(void* arg)
     if (seq == seen)
       break;
     const uint64_t now = pb_clock_now_ns();
-    pb_anticipate_arrival(&place.ant, sent_at(now));
     place.gap_ns = now - place.done_ns;
     seen = seq;
-    if (!claim(h, seq)) {
+    const int mine = claim(h, seq);
+    /* In the order the host rang: the standby's first, all older. */
+    learn_taken();
+    if (!mine) {
       /* The standby ran it, on the host's CPU: leave that CPU to it. */
       if (standby_covers(h))
         settle(h, 0);
@@ -810,6 +853,7 @@ audio_main(void* arg)
       standby_follow(h);
       continue;
     }
+    pb_anticipate_arrival(&place.ant, sent_at(now));
     const int leave = leave_after(h, slept, place.gap_ns);
     do_block();
     reply(h, seq);
@@ -840,6 +884,8 @@ pb_audio_start(pb_vst2_t* plugin)
   audio.plugin = plugin;
   atomic_store(&audio.stop, 0);
   /* Before either thread starts: both read it. */
+  atomic_store(&taken.head, 0u);
+  taken.tail = 0;
   CPU_ZERO(&place.allowed);
   place.n_allowed = 0;
   if (sched_getaffinity(0, sizeof place.allowed, &place.allowed) == 0)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RATE 48000.0f
@@ -774,6 +775,52 @@ standby_runs_blocks_after_pauses_bit_identically(void** state)
   free(want);
 }
 
+/* `n` blocks of FX_FRAMES, one every `period_ns` on a steady grid (a
+ * host paced by its device); the blocks the standby took. */
+static uint64_t
+paced_blocks(pb_plugin_t* p, uint64_t period_ns, int n)
+{
+  pb_audio_stats_t st;
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  const uint64_t before = st.standby;
+  uint64_t next = pb_clock_now_ns();
+  fx_audio_t a;
+  for (int i = 0; i < n; ++i) {
+    next += period_ns;
+    const struct timespec ts = { (time_t)(next / 1000000000u),
+                                 (long)(next % 1000000000u) };
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+      ;
+    assert_int_equal(pb_plugin_process(p, fx_audio_block(&a, 0.5f)), PB_OK);
+  }
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  return st.standby - before;
+}
+
+/* A host whose period shrinks 64 times (its buffer from 4096 frames to
+ * 64): the audio thread, asleep with a timer for the old period, sees
+ * one in 64 of the new blocks; it learns from the ring times of all the
+ * standby took, so it anticipates the new period within one old one and
+ * takes most blocks again (before it learnt from those it saw, relearnt
+ * the old period and left 2 in 3 blocks to the standby for good). */
+static void
+standby_blocks_still_teach_the_host_period(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  if (!pb_test_pin_here())
+    skip();
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  const uint64_t period_64 = 1333333u; /* 64 frames at 48 kHz */
+  (void)paced_blocks(p, 64u * period_64, 8);
+  (void)paced_blocks(p, period_64, 100); /* relearning */
+  const uint64_t standby = paced_blocks(p, period_64, 300);
+  pb_plugin_close(p);
+  assert_int_equal(pb_test_unpin(), 0);
+  print_message("standby took %llu of 300 blocks after the period shrank\n",
+                (unsigned long long)standby);
+  assert_true(standby < 150);
+}
+
 static void
 one_audio_thread_keeps_every_block_on_it(void** state)
 {
@@ -876,6 +923,7 @@ main(void)
     T(standby_runs_blocks_after_pauses_bit_identically),
     T(one_allowed_cpu_has_no_standby),
     T(one_audio_thread_keeps_every_block_on_it),
+    T(standby_blocks_still_teach_the_host_period),
     T(bad_one_audio_thread_is_invalid),
 #undef T
   };
