@@ -127,17 +127,32 @@ fx_now_ms(void)
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The threads of this process once `want` is reached or a second has
+ * passed: a joined thread's /proc entry can outlive pthread_join() by a
+ * moment (the kernel wakes the joiner before it releases the task). */
+static int
+settled_threads(int want)
+{
+  int n = fx_count_dir("/proc/self/task");
+  for (int i = 0; n != want && i < 1000; ++i) {
+    fx_sleep_ms(1);
+    n = fx_count_dir("/proc/self/task");
+  }
+  return n;
+}
+
 int
 fx_group_setup(void** state)
 {
   (void)state;
   /* libuv opens a process-wide pipe the first time a loop starts; let
    * that happen before any test counts fds. */
+  const int before = fx_count_dir("/proc/self/task");
   pb_host_t* host = NULL;
   if (pb_host_new(&host) != PB_OK)
     return -1;
   pb_host_free(host);
-  return 0;
+  return settled_threads(before) == before ? 0 : -1;
 }
 
 int
@@ -194,7 +209,7 @@ fx_teardown(void** state)
   errno = 0;
   assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
   assert_int_equal(errno, ECHILD);
-  assert_int_equal(fx_count_dir("/proc/self/task"), n_threads);
+  assert_int_equal(settled_threads(n_threads), n_threads);
   return 0;
 }
 
