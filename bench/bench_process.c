@@ -11,7 +11,9 @@
  * as the last returns) and paced (one call per block period at 48 kHz, as
  * a host driven by its audio device).  Then 512-frame back-to-back calls
  * with the caller pinned to CPU 0 and the other side free (it may take
- * the other CPU), or confined to CPU 0 too; then offline throughput.
+ * the other CPU), or confined to CPU 0 too; 64 frames paced against a
+ * bridge without its standby thread (one_audio_thread); then offline
+ * throughput.
  * Prints median, p99 and p99.9 per call in microseconds, and the overhead
  * over in-process (same percentile).  The subjects of a row take turns
  * (100 calls each), and offline they take turns of 2 s of audio, so that
