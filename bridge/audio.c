@@ -413,7 +413,7 @@ enum
   BACK_TO_BACK_NS = 50000,   /* a sooner one on the same CPU: move away */
   BACK_TO_BACK_RUN = 4,      /* ... after this many in a row */
   SPIN_CHECK_EVERY = 32,     /* spin iterations between clock reads */
-  YIELD_EVERY_NS = 20000,    /* a spin gives its CPU away this often */
+  YIELD_EVERY_NS = 2000,     /* a spin gives its CPU away this often */
   PREEMPTED_NS = 500000,     /* a pause this long in a spin: preempted */
   CONTENDED_NS = 2000000,    /* then do not spin for this long */
   STOP_JOIN_NS = 10000000,   /* pb_audio_stop() wakes the thread this often */
