@@ -827,7 +827,7 @@ standby_blocks_still_teach_the_host_period(void** state)
   const uint64_t period_64 = 1333333u; /* 64 frames at 48 kHz */
   uint64_t standby[2];
   paced_blocks(p + 1, 1, 64u * period_64, 8, standby);
-  paced_blocks(p, 2, period_64, 100, standby); /* relearning */
+  paced_blocks(p, 2, period_64, 200, standby); /* relearning */
   paced_blocks(p, 2, period_64, 300, standby);
   pb_plugin_close(p[0]);
   pb_plugin_close(p[1]);
@@ -836,7 +836,8 @@ standby_blocks_still_teach_the_host_period(void** state)
                 "%llu of a bridge that knew only the new one\n",
                 (unsigned long long)standby[1],
                 (unsigned long long)standby[0]);
-  assert_true(standby[1] <= standby[0] + 60u);
+  /* The bug left 250-300 to the standby here, against 20-40. */
+  assert_true(standby[1] <= standby[0] + 90u);
 }
 
 static void
