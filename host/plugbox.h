@@ -610,7 +610,8 @@ typedef struct
   uint64_t standby;      /**< blocks handed to the bridge's standby thread,
                               which waits on the caller's CPU: the audio
                               thread slept, or had not taken the block
-                              within 5 µs (its vCPU was paused) */
+                              within 5 µs, 30 µs back to back (its vCPU
+                              was paused) */
 } pb_audio_stats_t;
 
 /** Copy the counters of `plugin` to `*out`.  Returns PB_OK or

@@ -865,19 +865,36 @@ one_audio_thread_keeps_every_block_on_it(void** state)
   free(want);
 }
 
+/* Each of `bad` in the open option `*field` is refused with
+ * PB_ERR_INVALID and a message naming `name`; the field is 0 after. */
+static void
+opens_refuse(fixture_t* f,
+             int* field,
+             const char* name,
+             const int* bad,
+             size_t n_bad)
+{
+  for (size_t i = 0; i < n_bad; ++i) {
+    pb_plugin_t* p = NULL;
+    *field = bad[i];
+    assert_int_equal(fx_open(f, fx_test_plugin("pb_test_gain"), &p),
+                     PB_ERR_INVALID);
+    assert_null(p);
+    assert_non_null(strstr(pb_host_last_error(f->host), name));
+  }
+  *field = 0;
+}
+
 static void
 bad_one_audio_thread_is_invalid(void** state)
 {
   fixture_t* f = (fixture_t*)*state;
   static const int bad[] = { -1, 2, 100 };
-  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
-    pb_plugin_t* p = NULL;
-    f->opts.one_audio_thread = bad[i];
-    assert_int_equal(fx_open(f, fx_test_plugin("pb_test_gain"), &p),
-                     PB_ERR_INVALID);
-    assert_null(p);
-    assert_non_null(strstr(pb_host_last_error(f->host), "one_audio_thread"));
-  }
+  opens_refuse(f,
+               &f->opts.one_audio_thread,
+               "one_audio_thread",
+               bad,
+               sizeof bad / sizeof *bad);
 }
 
 static void
@@ -907,13 +924,11 @@ bad_real_time_priorities_are_invalid(void** state)
 {
   fixture_t* f = (fixture_t*)*state;
   static const int bad[] = { -1, 100, 1000 };
-  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
-    pb_plugin_t* p = NULL;
-    f->opts.audio_rt_priority = bad[i];
-    assert_int_equal(fx_open(f, fx_test_plugin("pb_test_gain"), &p),
-                     PB_ERR_INVALID);
-    assert_null(p);
-  }
+  opens_refuse(f,
+               &f->opts.audio_rt_priority,
+               "audio_rt_priority",
+               bad,
+               sizeof bad / sizeof *bad);
   assert_int_equal(pb_plugin_audio_priority(NULL), 0);
 }
 
