@@ -305,9 +305,15 @@ trim_writer(pb_plugin_t* p)
 static void
 begin(pb_plugin_t* p, uint32_t kind, uint64_t deadline_ms, int numbered)
 {
-  const uint64_t now = pb_clock_now_ms();
+  /* What is left of the deadline, rounded up: the deadline counts whole
+   * ms from the caller's clock reading, so a call given 300 ms that
+   * begins a few µs later, past a ms boundary, still has 299.x ms and
+   * must say 300, not 299. */
+  const uint64_t now_ns = pb_clock_now_ns();
+  const uint64_t deadline_ns = deadline_ms * 1000000u;
   p->req_kind = kind;
-  p->req_timeout_ms = deadline_ms > now ? deadline_ms - now : 0;
+  p->req_timeout_ms =
+    deadline_ns > now_ns ? (deadline_ns - now_ns + 999999u) / 1000000u : 0;
   p->req_id = 0;
   if (numbered) {
     if (++p->next_id == 0)
