@@ -399,7 +399,10 @@ do_block(void)
  *    the standby thread (below) waits there: then the host calls that,
  *    and this thread sleeps where it is, ready to spin after;
  *  - a host calling back to back on this thread's CPU (it was woken
- *    there) makes it move away after BACK_TO_BACK_RUN calls, to spin.
+ *    there) makes it move away after BACK_TO_BACK_RUN calls, to spin;
+ *  - where it cannot move (one allowed CPU), it waits for the next
+ *    request of such a host by yielding the CPU (keep_yielding()), and
+ *    the host yields to it: two sched_yield()s a round trip, no futex.
  * Moving is one sched_setaffinity of this thread, made only when the
  * wanted CPU changes; with a single allowed CPU it never moves. */
 
@@ -533,6 +536,24 @@ keep_spinning(const struct pb_shm_header* h, uint64_t now, uint64_t idle_ns)
   return pb_anticipate_in_window(&place.ant, now);
 }
 
+/* Whether to wait for the next request by yielding the host's CPU, which
+ * this thread shares, instead of sleeping: after a request that came back
+ * to back (or in hot mode), when neither side runs real-time.  The host
+ * then yields too (host/audio.c): a round trip is two sched_yield()s and
+ * no futex call.  A yield passes the CPU only when someone else wants it,
+ * so the host's other work goes on; and the thread sleeps after as long
+ * as it would spin elsewhere. */
+static int
+keep_yielding(const struct pb_shm_header* h, uint64_t idle_ns)
+{
+  if (audio.realtime || place.cpu == PB_SHM_NO_CPU ||
+      pb_shm_load(&h->host_cpu) != place.cpu)
+    return 0;
+  if (pb_shm_load(&h->hot_mode))
+    return idle_ns < HOT_IDLE_NS;
+  return place.gap_ns < BACK_TO_BACK_NS && idle_ns < B2B_SPIN_NS;
+}
+
 /* When to wake: at the start of the window around a steady host's next
  * request (see pb_anticipate_wake()); 0: no limit. */
 static uint64_t
@@ -588,6 +609,7 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
   uint64_t idle_from = pb_clock_now_ns();
   uint64_t last = 0;
   uint64_t yielded = idle_from;
+  int yielding = 0;
   *slept = 0;
   for (unsigned i = 1;; ++i) {
     const uint32_t seq = pb_shm_load(&h->request_seq);
@@ -597,15 +619,24 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
       return seen;
     /* From the first turn: on the caller's CPU, every pause is stolen
      * from it. */
-    if (i % SPIN_CHECK_EVERY == 1) {
+    if (i % SPIN_CHECK_EVERY == 1 || yielding) {
       const uint64_t now = pb_clock_now_ns();
       /* Preempted while spinning: the CPUs are contended, and spinning
-       * takes time the host (or another program) needs. */
-      if (last && now - last > PREEMPTED_NS)
+       * takes time the host (or another program) needs.  (A yield gives
+       * the CPU away on purpose.) */
+      if (last && now - last > PREEMPTED_NS && !yielding)
         place.no_spin_until = now + CONTENDED_NS;
       last = now;
       publish_cpu(h);
-      if (!keep_spinning(h, now, now - idle_from)) {
+      const int spinning = keep_spinning(h, now, now - idle_from);
+      yielding = !spinning && keep_yielding(h, now - idle_from);
+      if (yielding) {
+        /* Every turn: the host is back only after this yield. */
+        (void)sched_yield();
+        yielded = pb_clock_now_ns();
+        continue;
+      }
+      if (!spinning) {
         const uint64_t wake = wake_at(h, now);
         /* A timed sleep ends in spinning: away from the host.  Else the
          * host rings after a pause (a steady host past the window, or an

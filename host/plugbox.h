@@ -602,7 +602,7 @@ typedef struct
   uint64_t bridge_woken; /**< of those, the bridge's audio thread slept and
                               the caller had to wake it */
   uint64_t host_slept;   /**< the caller slept in FUTEX_WAIT for the answer
-                              (else it spun) */
+                              (else it spun, or yielded: host_yielded) */
   uint64_t plugin_ns;    /**< ns the plugin itself spent on the answered
                               blocks, by the bridge's clock (at most each
                               call's own time): the rest of the calls' time
@@ -612,6 +612,14 @@ typedef struct
                               thread slept, or had not taken the block
                               within 5 µs, 30 µs back to back (its vCPU
                               was paused) */
+  /* Appended. */
+  uint64_t host_yielded; /**< the caller waited by sched_yield() for the
+                              bridge's thread on its own CPU (host and
+                              bridge confined to one CPU, or the standby
+                              called), instead of sleeping at once; it
+                              sleeps if the wait is long (counted in
+                              host_slept too).  Never for a caller at a
+                              real-time policy. */
 } pb_audio_stats_t;
 
 /** Copy the counters of `plugin` to `*out`.  Returns PB_OK or

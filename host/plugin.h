@@ -97,11 +97,15 @@ struct pb_plugin
   _Atomic uint64_t stat_plugin_ns;
   _Atomic uint64_t stat_host_slept;
   _Atomic uint64_t stat_standby;
+  _Atomic uint64_t stat_host_yielded;
   /* Audio thread only. */
   uint32_t audio_seq;                   /* last request number sent */
   uint64_t audio_last_ns;               /* the last call's round trip */
   uint64_t audio_end_ns;                /* when the last call returned */
   uint64_t audio_no_spin_until;         /* CPUs contended: sleep, not spin */
+  pthread_t audio_policy_thread;        /* the caller last checked ... */
+  uint64_t audio_policy_ns;             /* ... when (0: never) ... */
+  int audio_may_yield;                  /* ... and if it is not real-time */
   int audio_late;                       /* the last block missed its deadline */
   uint8_t sysex_out[PB_SHM_SYSEX_AREA]; /* for midi_out[].sysex */
 
