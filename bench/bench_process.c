@@ -16,10 +16,12 @@
  * throughput.
  * Prints median, p99 and p99.9 per call in microseconds, and the overhead
  * over in-process (same percentile).  The subjects of a row take turns
- * (100 calls each), and offline they take turns of 2 s of audio, so that
- * all meet the same changes of the VM's speed.  Never fails on time.
+ * (100 calls each), and offline they take turns of 3 s of audio (the caller on
+ * CPU 0 and 1 in turn), so that all meet the same changes of the VM's speed.
+ * Never fails on time.
  *
- *   bench_process [--calls N] [--pin CPU] [--rt PRIORITY] PLUGIN
+ *   bench_process [--calls N] [--pin CPU] [--rt PRIORITY] [--offline-only]
+ *                 PLUGIN
  *
  * --pin pins the caller to CPU for the first table too (the bridges stay
  * free to choose).  --rt runs the caller (so the in-process plugin and the
@@ -50,7 +52,7 @@
 #define MAX_FRAMES 4096u
 #define OFFLINE_SECONDS 60u
 #define OFFLINE_FRAMES 512u
-#define OFFLINE_SLICE_S 6.0
+#define OFFLINE_TURN_S 3.0
 
 static const uint32_t sizes[] = { 64, 512, 4096 };
 
@@ -254,6 +256,13 @@ call(subject_t* s, uint32_t frames)
   b.inputs = (const float* const*)ins;
   b.outputs = (float* const*)outs;
   return pb_plugin_process(s->plugin, &b) == PB_OK ? 0 : -1;
+}
+
+static int
+cmp_double(const void* a, const void* b)
+{
+  const double x = *(const double*)a, y = *(const double*)b;
+  return (x > y) - (x < y);
 }
 
 static int
@@ -572,42 +581,74 @@ render_s(subject_t* s, uint32_t blocks)
   return t;
 }
 
-/* The subjects take turns in slices of OFFLINE_SLICE_S of audio: the
+/* The subjects take turns of OFFLINE_TURN_S of audio: the
  * VM's speed changes by up to 1.6x every few hundred ms (a plugin's own
  * in-process time flips between two levels), so whole renders one after
- * the other compare the VM's moods, not the transports.  In slices, every
- * subject meets the same moods; the totals are compared. */
+ * the other compare the VM's moods, not the transports.  In turns, every
+ * subject meets the same moods; the totals are compared.  The vCPUs are
+ * not equal either (one spends more time in the slow level than the
+ * other: the ratio moved from 0.73-0.83 to 1.13-1.24 with --pin 0 or 1),
+ * so with two CPUs the caller runs its turns on CPU 0 and 1 by turns:
+ * the in-process plugin runs half its time on each, and so does
+ * the bridged one (on the CPU the caller leaves).  Besides the totals'
+ * ratio, the median of the turns' own ratios (each against the
+ * in-process turn just before it): a slow spell that hits some turns of
+ * one subject moves the totals, not the median. */
 static int
 run_offline(subject_t* subjects)
 {
-  const uint32_t blocks = (uint32_t)(OFFLINE_SLICE_S * RATE) / OFFLINE_FRAMES;
-  const int slices = (int)(OFFLINE_SECONDS / OFFLINE_SLICE_S);
-  printf("\nOffline: %u s of audio in %u-frame blocks, in turns of %.1f s; "
-         "throughput relative to in-process\n",
+  const uint32_t blocks = (uint32_t)(OFFLINE_TURN_S * RATE) / OFFLINE_FRAMES;
+  const int n_cpus = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
+  printf("\nOffline: %u s of audio in %u-frame blocks, in turns of %.1f s "
+         "(%s); throughput relative to in-process\n",
          OFFLINE_SECONDS,
          OFFLINE_FRAMES,
-         OFFLINE_SLICE_S);
+         OFFLINE_TURN_S,
+         n_cpus == 2 ? "the caller on CPU 0 and 1 in turn" : "one CPU");
+  cpu_set_t all;
+  if (sched_getaffinity(0, sizeof(all), &all))
+    return -1;
+  enum
+  {
+    MAX_TURNS = 64
+  };
   double total[4] = { 0.0, 0.0, 0.0, 0.0 };
+  double ratio[4][MAX_TURNS];
+  const int turns = (int)(OFFLINE_SECONDS / OFFLINE_TURN_S) < MAX_TURNS
+                      ? (int)(OFFLINE_SECONDS / OFFLINE_TURN_S)
+                      : MAX_TURNS;
   uint64_t own_ns[4] = { 0, 0, 0, 0 };
   for (int k = 0; k < 4; ++k)
     own_ns[k] = stats_so_far(&subjects[k]).plugin_ns;
-  for (int slice = 0; slice < slices; ++slice)
+  for (int turn = 0; turn < turns; ++turn) {
+    if (n_cpus == 2 && pin_pid(0, (unsigned)(turn % 2)))
+      return -1;
+    double t[4] = { 0.0, 0.0, 0.0, 0.0 };
     for (int k = 0; k < 4; ++k) {
       if (k == 1)
         continue; /* the raw ping-pong runs no plugin */
-      const double t = render_s(&subjects[k], blocks);
-      if (t < 0)
+      t[k] = render_s(&subjects[k], blocks);
+      if (t[k] <= 0)
         return -1;
-      total[k] += t;
+      total[k] += t[k];
+      ratio[k][turn] = t[0] / t[k];
     }
+  }
+  if (sched_setaffinity(0, sizeof(all), &all))
+    return -1;
+  const double audio_s = (double)turns * blocks * OFFLINE_FRAMES / RATE;
   for (int k = 0; k < 4; ++k) {
     if (k == 1)
       continue;
-    printf("  %-10s %7.3f s  x%.3f realtime  throughput x%.3f",
+    qsort(ratio[k], (size_t)turns, sizeof(double), cmp_double);
+    printf("  %-10s %7.3f s  x%.3f realtime  throughput x%.3f (median of "
+           "%d turns x%.3f)",
            subjects[k].name,
            total[k],
-           OFFLINE_SECONDS / total[k],
-           total[0] / total[k]);
+           audio_s / total[k],
+           total[0] / total[k],
+           turns,
+           ratio[k][turns / 2]);
     /* The same ratio against the plugin's own time in the bridge, which
      * the VM's moods do not skew. */
     if (subjects[k].plugin)
@@ -640,8 +681,14 @@ main(int argc, char** argv)
 {
   size_t calls = 2000;
   long pin = -1;
+  int offline_only = 0;
   int i = 1;
-  for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+  while (i + 1 < argc && argv[i][0] == '-') {
+    if (!strcmp(argv[i], "--offline-only")) {
+      offline_only = 1;
+      i += 1;
+      continue;
+    }
     if (!strcmp(argv[i], "--calls"))
       calls = (size_t)strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--pin"))
@@ -650,11 +697,13 @@ main(int argc, char** argv)
       rt_priority = (int)strtol(argv[i + 1], NULL, 10);
     else
       break;
+    i += 2;
   }
+
   if (i != argc - 1 || calls < 100 || rt_priority < 0 || rt_priority > 99) {
     fprintf(stderr,
             "usage: bench_process [--calls N>=100] [--pin CPU] [--rt 1..99] "
-            "PLUGIN\n");
+            "[--offline-only] PLUGIN\n");
     return 2;
   }
   if (rt_priority) {
@@ -694,9 +743,9 @@ main(int argc, char** argv)
   int err = sched_getaffinity(0, sizeof(all), &all);
   if (!err && pin >= 0)
     err = pin_pid(0, (unsigned)pin);
-  if (!err)
+  if (!err && !offline_only)
     err = run_sizes(s, 4, calls, pin);
-  if (!err)
+  if (!err && !offline_only)
     err = run_standby(s, host, argv[i], calls);
   if (!err && rt_priority)
     printf("\nbridges' audio threads ran at priority %d and %d (asked %d)\n",
@@ -705,7 +754,7 @@ main(int argc, char** argv)
            rt_priority);
   if (!err)
     err = sched_setaffinity(0, sizeof(all), &all);
-  if (!err)
+  if (!err && !offline_only)
     err = run_placement(s, 4, argv[i], calls);
   if (!err)
     err = run_offline(s);
