@@ -825,6 +825,11 @@ standby_main(void* arg)
     note_taken();
     do_block();
     reply(h, seq);
+    /* The host waits on this CPU, yielding (host/audio.c): give it the
+     * CPU now, not after the wake-up below and the way back to sleep
+     * (10-20 µs before the host was back, 4 µs with this). */
+    if (pb_shm_load_sc(&h->host_state) == PB_SHM_HOST_WAITING)
+      (void)sched_yield();
     /* A timer ends the other kind of sleep soon enough. */
     if (atomic_load_explicit(&audio.untimed, memory_order_relaxed) &&
         pb_shm_load_sc(&h->bridge_state) == PB_SHM_BRIDGE_SLEEPING)
