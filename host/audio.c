@@ -237,8 +237,8 @@ standby_here(const struct pb_shm_header* h, uint32_t cpu)
   return cpu != PB_SHM_NO_CPU && pb_shm_load(&h->standby_cpu) == cpu;
 }
 
-/* Hand request `seq` to the standby thread; the caller then sleeps, so
- * that it gets this CPU. */
+/* Hand request `seq` to the standby thread; the caller then yields or
+ * sleeps (wait_reply()), so that it gets this CPU. */
 static void
 call_standby(struct pb_shm_header* h, uint32_t seq)
 {
@@ -410,7 +410,8 @@ wait_reply(pb_plugin_t* p,
   if (until > deadline)
     until = deadline;
   for (;;) {
-    /* The standby thread runs on this CPU: it needs this thread asleep. */
+    /* The standby thread runs on this CPU: no spinning, it needs the CPU
+     * (this thread yields it below, or sleeps). */
     if (*standby ? pb_shm_load(&h->done_seq) == seq
                  : spin(p, seq, cpu, woke_at, pickup, until, standby))
       return PB_OK;
