@@ -43,10 +43,18 @@ static struct
   int standby_running;
   atomic_int stop;
   atomic_int untimed; /* the audio thread sleeps without a timer */
-  int priority;       /* SCHED_FIFO for the thread, or 0 */
-  int realtime;       /* the thread runs SCHED_FIFO or SCHED_RR */
-  fenv_t fenv;        /* of the main thread after the plugin opened */
-  /* Audio thread only. */
+  /* The bridge's own account of the blocks, which the plugin cannot
+   * scribble on as it can on the shared words (claim_seq and done_seq
+   * publish them to the host): */
+  uint32_t claimed;  /* the last request a thread took (atomic) */
+  uint32_t finished; /* the last one it finished (atomic) */
+  int priority;      /* SCHED_FIFO for the thread, or 0 */
+  int realtime;      /* the thread runs SCHED_FIFO or SCHED_RR */
+  fenv_t fenv;       /* of the main thread after the plugin opened */
+  /* The thread that claimed the block only. */
+  uint32_t seq;                      /* its request number */
+  struct pb_shm_request* req;        /* its slot's request ... */
+  struct pb_shm_reply* rep;          /* ... and reply */
   struct pb_shm_transport transport; /* of the block, read once */
   uint32_t seg_start;                /* first frame of the running call */
   uint32_t n_frames;
@@ -109,7 +117,7 @@ pb_audio_time(float sample_rate)
 static void
 add_out(const struct pb_shm_midi_event* e, const void* sysex)
 {
-  struct pb_shm_reply* r = &audio.shm.block->reply;
+  struct pb_shm_reply* r = audio.rep;
   if (r->n_midi >= PB_SHM_MIDI_MAX)
     return;
   if (sysex) {
@@ -170,7 +178,7 @@ pb_audio_param_event(uint32_t kind, int32_t index, float value)
 {
   if (!in_block)
     return 0;
-  struct pb_shm_reply* r = &audio.shm.block->reply;
+  struct pb_shm_reply* r = audio.rep;
   if (kind == PB_SHM_PARAM_AUTOMATE)
     ++r->n_automation;
   if (audio.n_param_events >= PB_SHM_PARAM_EVENT_MAX) {
@@ -205,7 +213,7 @@ make_event(const struct pb_shm_midi_event* src, uint32_t k, uint32_t* used)
     audio.list.events[k] = (struct pb_vst_event*)(void*)m;
     return 1;
   }
-  const struct pb_shm_request* r = &audio.shm.block->request;
+  const struct pb_shm_request* r = audio.req;
   if (e.size > PB_SHM_SYSEX_MAX ||
       e.sysex_offset > PB_SHM_SYSEX_AREA - e.size ||
       e.size > PB_SHM_SYSEX_AREA - *used)
@@ -228,7 +236,7 @@ make_event(const struct pb_shm_midi_event* src, uint32_t k, uint32_t* used)
 static void
 send_midi(uint32_t n_midi, uint32_t* next, uint32_t end)
 {
-  const struct pb_shm_request* r = &audio.shm.block->request;
+  const struct pb_shm_request* r = audio.req;
   uint32_t k = 0;
   uint32_t used = 0;
   for (; *next < n_midi; ++*next) {
@@ -255,9 +263,11 @@ run_segment(int dbl, uint32_t n_in, uint32_t n_out, uint32_t n)
   const size_t sample = dbl ? sizeof(double) : sizeof(float);
   const size_t skip = (size_t)audio.seg_start * sample;
   for (uint32_t ch = 0; ch < n_in; ++ch)
-    audio.ins[ch] = (uint8_t*)pb_shm_channel(&audio.shm, 0, ch) + skip;
+    audio.ins[ch] =
+      (uint8_t*)pb_shm_channel(&audio.shm, audio.seq, 0, ch) + skip;
   for (uint32_t ch = 0; ch < n_out; ++ch)
-    audio.outs[ch] = (uint8_t*)pb_shm_channel(&audio.shm, 1, ch) + skip;
+    audio.outs[ch] =
+      (uint8_t*)pb_shm_channel(&audio.shm, audio.seq, 1, ch) + skip;
   pb_vst_effect_t* fx = audio.plugin->effect;
   if (dbl)
     fx->process_double_replacing(
@@ -290,7 +300,7 @@ clamp_count(const uint32_t* word, uint32_t max)
 static void
 run_block(int dbl, uint32_t n_in, uint32_t n_out)
 {
-  const struct pb_shm_request* r = &audio.shm.block->request;
+  const struct pb_shm_request* r = audio.req;
   const uint32_t n_params = clamp_count(&r->n_param_changes, PB_SHM_PARAM_MAX);
   const uint32_t n_midi = clamp_count(&r->n_midi, PB_SHM_MIDI_MAX);
   uint32_t pi = 0;
@@ -316,7 +326,7 @@ run_block(int dbl, uint32_t n_in, uint32_t n_out)
 static int32_t
 check_request(int* dbl, uint32_t* n_in, uint32_t* n_out)
 {
-  const struct pb_shm_request* r = &audio.shm.block->request;
+  const struct pb_shm_request* r = audio.req;
   const pb_vst_effect_t* fx = audio.plugin->effect;
   audio.n_frames = __atomic_load_n(&r->n_frames, __ATOMIC_RELAXED);
   *dbl =
@@ -340,13 +350,18 @@ clear_outputs(int dbl, uint32_t n_out)
   const size_t bytes =
     (size_t)audio.n_frames * (dbl ? sizeof(double) : sizeof(float));
   for (uint32_t ch = 0; ch < n_out; ++ch)
-    memset(pb_shm_channel(&audio.shm, 1, ch), 0, bytes);
+    memset(pb_shm_channel(&audio.shm, audio.seq, 1, ch), 0, bytes);
 }
 
+/* Run request `seq`, claimed by this thread. */
 static void
-do_block(void)
+do_block(uint32_t seq)
 {
-  struct pb_shm_reply* reply = &audio.shm.block->reply;
+  struct pb_shm_slot* slot = pb_shm_slot(&audio.shm, seq);
+  struct pb_shm_reply* reply = &slot->reply;
+  audio.seq = seq;
+  audio.req = &slot->request;
+  audio.rep = reply;
   int dbl = 0;
   uint32_t n_in = 0;
   uint32_t n_out = 0;
@@ -360,9 +375,7 @@ do_block(void)
   reply->status = check_request(&dbl, &n_in, &n_out);
   if (reply->status != PB_OK)
     return;
-  memcpy(&audio.transport,
-         &audio.shm.block->request.transport,
-         sizeof audio.transport);
+  memcpy(&audio.transport, &audio.req->transport, sizeof audio.transport);
   clear_outputs(dbl, n_out);
   (void)fesetenv(&audio.fenv);
   in_block = 1;
@@ -476,9 +489,9 @@ move(struct pb_shm_header* h, uint32_t cpu, int only)
  * to `now`, and the standby may have answered the request a period ago);
  * `now` if that is not plausible. */
 static uint64_t
-sent_at(uint64_t now)
+sent_at(uint32_t seq, uint64_t now)
 {
-  const struct pb_shm_request* r = &audio.shm.block->request;
+  const struct pb_shm_request* r = &pb_shm_slot(&audio.shm, seq)->request;
   const uint64_t sent =
     (uint64_t)__atomic_load_n(&r->sent_ns_hi, __ATOMIC_RELAXED) << 32 |
     __atomic_load_n(&r->sent_ns_lo, __ATOMIC_RELAXED);
@@ -675,23 +688,70 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
 static void
 reply(struct pb_shm_header* h, uint32_t seq)
 {
+  __atomic_store_n(&audio.finished, seq, __ATOMIC_RELEASE);
   pb_shm_store_sc(&h->done_seq, seq);
   if (pb_shm_load_sc(&h->host_state) == PB_SHM_HOST_SLEEPING)
     pb_shm_futex_wake(&h->done_seq);
 }
 
-/* Take request `seq` for this thread: move claim_seq to it from an older
- * number.  0 if the other thread took it, or a newer one (the numbers
- * wrap: "older" is by their difference). */
-static int
-claim(struct pb_shm_header* h, uint32_t seq)
+enum
 {
-  uint32_t c = __atomic_load_n(&h->claim_seq, __ATOMIC_ACQUIRE);
-  while ((int32_t)(seq - c) > 0)
-    if (__atomic_compare_exchange_n(
-          &h->claim_seq, &c, seq, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+  CLAIMED = 1, /* this thread runs the block */
+  TAKEN = 0,   /* the other thread took it, or a newer one */
+  BUSY = -1,   /* the other thread still runs the block before */
+};
+
+/* Take request `seq` for this thread: move the claim to it from `from`,
+ * once the block of that number is finished, so that the blocks run one
+ * at a time, in order.  The claim is published for the host
+ * (host/audio.c hands a block not taken soon to the standby). */
+static int
+claim(struct pb_shm_header* h, uint32_t seq, uint32_t from)
+{
+  if (__atomic_load_n(&audio.finished, __ATOMIC_ACQUIRE) != from)
+    return BUSY;
+  if (!__atomic_compare_exchange_n(
+        &audio.claimed, &from, seq, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return TAKEN;
+  pb_shm_store(&h->claim_seq, seq);
+  return CLAIMED;
+}
+
+enum
+{
+  BUSY_SPIN_NS = 1000000, /* wait awake this long for the block before */
+  BUSY_POLL_NS = 1000000, /* ... then look this often */
+};
+
+/* Audio thread: claim the next request number up to `rung`, the last the
+ * host rang, into `*seq`; 0 if the standby took every one (or stop was
+ * asked).  The numbers come one by one: a host may queue PB_SHM_SLOTS;
+ * more is a scribbled word: go to it.  While the standby still runs the
+ * block before (a block queued behind the one the host handed it), wait:
+ * the standby runs on the host's CPU, so yield this one in case it runs
+ * there too. */
+static int
+claim_next(struct pb_shm_header* h, uint32_t rung, uint32_t* seq)
+{
+  const uint64_t from = pb_clock_now_ns();
+  for (;;) {
+    const uint32_t c = __atomic_load_n(&audio.claimed, __ATOMIC_ACQUIRE);
+    if ((int32_t)(rung - c) <= 0)
+      return 0;
+    *seq = rung - c <= PB_SHM_SLOTS ? c + 1u : rung;
+    const int got = claim(h, *seq, c);
+    if (got == CLAIMED)
       return 1;
-  return 0;
+    if (got == TAKEN)
+      continue;
+    if (atomic_load(&audio.stop))
+      return 0;
+    const uint32_t done = __atomic_load_n(&audio.finished, __ATOMIC_ACQUIRE);
+    if (pb_clock_now_ns() - from < BUSY_SPIN_NS)
+      (void)sched_yield();
+    else /* a block this long: no need to watch it awake */
+      (void)pb_shm_futex_wait(&audio.finished, done, BUSY_POLL_NS);
+  }
 }
 
 /* Take the priority asked for; returns what the thread runs at (see
@@ -783,10 +843,10 @@ static struct
 /* Standby: note the ring time of the block just claimed (the host does
  * not write the next request before this one's reply). */
 static void
-note_taken(void)
+note_taken(uint32_t seq)
 {
   const unsigned head = atomic_load_explicit(&taken.head, memory_order_relaxed);
-  taken.sent[head % TAKEN_MAX] = sent_at(pb_clock_now_ns());
+  taken.sent[head % TAKEN_MAX] = sent_at(seq, pb_clock_now_ns());
   atomic_store_explicit(&taken.head, head + 1u, memory_order_release);
 }
 
@@ -820,10 +880,13 @@ standby_main(void* arg)
       continue;
     pb_shm_store(&h->standby_cpu, PB_SHM_NO_CPU);
     seen = seq;
-    if (pb_shm_load(&h->request_seq) != seq || !claim(h, seq))
+    /* Rung (a host queueing blocks may have rung the next too), and the
+     * host's oldest: the block before is done. */
+    if ((int32_t)(pb_shm_load(&h->request_seq) - seq) < 0 ||
+        claim(h, seq, seq - 1u) != CLAIMED)
       continue;
-    note_taken();
-    do_block();
+    note_taken(seq);
+    do_block(seq);
     reply(h, seq);
     /* The host waits on this CPU, yielding (host/audio.c): give it the
      * CPU now, not after the wake-up below and the way back to sleep
@@ -857,7 +920,7 @@ audio_main(void* arg)
 {
   (void)arg;
   struct pb_shm_header* h = &audio.shm.block->header;
-  uint32_t seen = pb_shm_load(&h->done_seq);
+  uint32_t seen = __atomic_load_n(&audio.finished, __ATOMIC_ACQUIRE);
   place.cpu = PB_SHM_NO_CPU;
   place.done_ns = pb_clock_now_ns();
   place.no_spin_until = 0;
@@ -866,19 +929,19 @@ audio_main(void* arg)
   place.standby_for = PB_SHM_NO_CPU;
   const int32_t priority = prepare_thread(0);
   audio.realtime = priority > 0;
-  __atomic_store_n(
-    &audio.shm.block->reply.audio_priority, priority, __ATOMIC_RELEASE);
+  __atomic_store_n(&h->audio_priority, priority, __ATOMIC_RELEASE);
   publish_cpu(h);
   pb_shm_store(&h->bridge_state, PB_SHM_BRIDGE_RUNNING);
   for (;;) {
     int slept = 0;
-    const uint32_t seq = wait_request(h, seen, &slept);
-    if (seq == seen)
+    const uint32_t rung = wait_request(h, seen, &slept);
+    if (rung == seen)
       break;
     const uint64_t now = pb_clock_now_ns();
     place.gap_ns = now - place.done_ns;
-    seen = seq;
-    const int mine = claim(h, seq);
+    uint32_t seq = rung;
+    const int mine = claim_next(h, rung, &seq);
+    seen = mine ? seq : rung;
     /* In the order the host rang: the standby's first, all older. */
     learn_taken();
     if (!mine) {
@@ -889,9 +952,9 @@ audio_main(void* arg)
       standby_follow(h);
       continue;
     }
-    pb_anticipate_arrival(&place.ant, sent_at(now));
+    pb_anticipate_arrival(&place.ant, sent_at(seq, now));
     const int leave = leave_after(h, slept, place.gap_ns);
-    do_block();
+    do_block(seq);
     reply(h, seq);
     place.done_ns = pb_clock_now_ns();
     if (leave) /* after the reply: the host does not wait for the move */
@@ -921,6 +984,9 @@ pb_audio_start(pb_vst2_t* plugin)
   atomic_store(&audio.stop, 0);
   /* Before either thread starts: both read it. */
   atomic_store(&taken.head, 0u);
+  const uint32_t done = pb_shm_load(&audio.shm.block->header.done_seq);
+  __atomic_store_n(&audio.claimed, done, __ATOMIC_RELEASE);
+  __atomic_store_n(&audio.finished, done, __ATOMIC_RELEASE);
   taken.tail = 0;
   CPU_ZERO(&place.allowed);
   place.n_allowed = 0;

@@ -31,7 +31,7 @@ pb_shm_size(uint32_t max_frames, uint32_t n_in, uint32_t n_out)
 {
   const uint64_t per_channel = (uint64_t)max_frames * PB_SHM_SAMPLE_BYTES;
   const uint64_t total =
-    PB_SHM_AUDIO_OFFSET + per_channel * ((uint64_t)n_in + n_out);
+    PB_SHM_AUDIO_OFFSET + per_channel * ((uint64_t)n_in + n_out) * PB_SHM_SLOTS;
   if (max_frames == 0 || n_in > PB_SHM_MAX_CHANNELS ||
       n_out > PB_SHM_MAX_CHANNELS || total > PB_SHM_MAX_BYTES)
     return 0;
@@ -170,15 +170,23 @@ pb_shm_close(pb_shm_t* shm)
     (void)close(fd);
 }
 
+struct pb_shm_slot*
+pb_shm_slot(const pb_shm_t* shm, uint32_t seq)
+{
+  return &shm->block->slot[seq % PB_SHM_SLOTS];
+}
+
 void*
-pb_shm_channel(const pb_shm_t* shm, int out, uint32_t ch)
+pb_shm_channel(const pb_shm_t* shm, uint32_t seq, int out, uint32_t ch)
 {
   const uint32_t n = out ? shm->n_out_channels : shm->n_in_channels;
   if (!shm->base || ch >= n)
     return NULL;
   const size_t per = (size_t)shm->max_frames * PB_SHM_SAMPLE_BYTES;
+  const size_t slot =
+    (seq % PB_SHM_SLOTS) * ((size_t)shm->n_in_channels + shm->n_out_channels);
   const size_t first = out ? shm->n_in_channels : 0u;
-  return shm->base + PB_SHM_AUDIO_OFFSET + per * (first + ch);
+  return shm->base + PB_SHM_AUDIO_OFFSET + per * (slot + first + ch);
 }
 
 uint32_t

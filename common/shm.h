@@ -10,7 +10,13 @@
  *
  * The doorbells are two futex words.  The host writes a request, stores a
  * new `request_seq` and wakes the bridge; the bridge processes, writes the
- * reply, stores the same number into `done_seq` and wakes the host. */
+ * reply, stores the same number into `done_seq` and wakes the host.
+ *
+ * Request number n uses slot n % PB_SHM_SLOTS: its request, its reply and
+ * its audio buffers.  A host rendering offline may ring the next number
+ * before the last one is done (pb_plugin_submit()); the bridge runs them
+ * in order, one at a time, and the host never has more numbers
+ * outstanding than there are slots. */
 #ifndef PB_COMMON_SHM_H
 #define PB_COMMON_SHM_H
 
@@ -18,7 +24,7 @@
 #include <stdint.h>
 
 #define PB_SHM_MAGIC 0x4d534250u /* "PBSM" little-endian */
-#define PB_SHM_LAYOUT_VERSION 6u
+#define PB_SHM_LAYOUT_VERSION 7u
 #define PB_SHM_FD 4             /* the fd the bridge inherits the block on */
 #define PB_SHM_MAX_CHANNELS 32u /* per direction, fixed at spawn */
 #define PB_SHM_SAMPLE_BYTES 8u  /* room for 64-bit samples */
@@ -28,6 +34,7 @@
 #define PB_SHM_SYSEX_AREA 8192u /* sysex bytes per block and direction */
 #define PB_SHM_PARAM_EVENT_MAX 256u /* = PB_BLOCK_PARAM_EVENTS_MAX */
 #define PB_SHM_MAX_BYTES (1u << 30) /* refuse larger blocks */
+#define PB_SHM_SLOTS 2u             /* requests outstanding at most */
 
 enum
 {
@@ -61,12 +68,17 @@ struct pb_shm_header /* shared with i386 bridges: fixed widths only */
    * it when the audio thread sleeps, or when a spinning one has not taken
    * the request within a few µs (its vCPU was paused): a wake-up on the
    * caller's own, awake CPU (host/audio.c, bridge/audio.c).  Whichever thread
-   * moves `claim_seq` from an older number to the request's runs the block. */
+   * moves `claim_seq` from the request's number less one, once that block is
+   * done, to the request's runs the block. */
   uint32_t claim_seq;   /* the last request a bridge thread took */
   uint32_t standby_seq; /* futex word, host -> standby thread */
   uint32_t standby_cpu; /* CPU the standby waits on, or PB_SHM_NO_CPU */
   uint32_t one_thread;  /* 1, written before the spawn: no standby */
-  uint32_t reserved[12];
+  /* Written once by the audio thread when it starts: its SCHED_FIFO or
+   * SCHED_RR priority, 0 for the normal policy, or minus the errno that
+   * refused the priority asked for (--rt-priority). */
+  int32_t audio_priority;
+  uint32_t reserved[11];
 };
 _Static_assert(sizeof(struct pb_shm_header) == 128, "shared layout is ABI");
 _Static_assert(offsetof(struct pb_shm_header, total_size) == 8, "ABI");
@@ -78,6 +90,7 @@ _Static_assert(offsetof(struct pb_shm_header, hot_mode) == 60, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, claim_seq) == 64, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, standby_cpu) == 72, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, one_thread) == 76, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, audio_priority) == 80, "ABI");
 
 #define PB_SHM_NO_CPU 0xffffffffu /* the side's CPU is not known */
 
@@ -186,10 +199,7 @@ struct pb_shm_reply
   uint32_t n_param_events; /* used of `param_events` */
   uint32_t n_param_dropped;
   struct pb_shm_param_event param_events[PB_SHM_PARAM_EVENT_MAX];
-  /* Written once by the audio thread when it starts: its SCHED_FIFO or
-   * SCHED_RR priority, 0 for the normal policy, or minus the errno that
-   * refused the priority asked for (--rt-priority). */
-  int32_t audio_priority;
+  uint32_t reserved;
   /* How long the plugin itself took for the block (its process and event
    * calls, by the bridge's clock), in ns, saturated.  A claim: the host
    * counts at most the time the whole call took. */
@@ -200,23 +210,31 @@ _Static_assert(offsetof(struct pb_shm_reply, sysex) == 8208, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, n_param_events) == 16400, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, n_param_dropped) == 16404, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, param_events) == 16408, "ABI");
-_Static_assert(offsetof(struct pb_shm_reply, audio_priority) == 20504, "ABI");
+_Static_assert(offsetof(struct pb_shm_reply, reserved) == 20504, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, plugin_ns) == 20508, "ABI");
 _Static_assert(sizeof(struct pb_shm_reply) == 20512, "ABI");
+
+/* One request number's request and reply. */
+struct pb_shm_slot
+{
+  struct pb_shm_request request;
+  struct pb_shm_reply reply;
+};
+_Static_assert(offsetof(struct pb_shm_slot, reply) == 22624, "ABI");
+_Static_assert(sizeof(struct pb_shm_slot) == 43136, "ABI");
 
 /* Everything before the audio buffers. */
 struct pb_shm_block
 {
   struct pb_shm_header header;
-  struct pb_shm_request request;
-  struct pb_shm_reply reply;
+  struct pb_shm_slot slot[PB_SHM_SLOTS];
 };
-_Static_assert(offsetof(struct pb_shm_block, request) == 128, "ABI");
-_Static_assert(offsetof(struct pb_shm_block, reply) == 22752, "ABI");
-_Static_assert(sizeof(struct pb_shm_block) == 43264, "ABI");
+_Static_assert(offsetof(struct pb_shm_block, slot) == 128, "ABI");
+_Static_assert(sizeof(struct pb_shm_block) == 86400, "ABI");
 
-/** Where the audio buffers start: the block rounded up to 64 bytes. */
-#define PB_SHM_AUDIO_OFFSET 43264u
+/** Where the audio buffers start: the block rounded up to 64 bytes.  Slot
+ *  k's inputs then outputs, channel by channel, follow slot k - 1's. */
+#define PB_SHM_AUDIO_OFFSET 86400u
 _Static_assert(PB_SHM_AUDIO_OFFSET % 64 == 0 &&
                  PB_SHM_AUDIO_OFFSET >= sizeof(struct pb_shm_block),
                "ABI");
@@ -254,9 +272,12 @@ void pb_shm_close(pb_shm_t* shm);
 /** Zero `shm` with no fd. */
 void pb_shm_init(pb_shm_t* shm);
 
-/** Channel `ch` of the inputs (`out` 0) or outputs (`out` 1), from the
- *  own geometry; NULL if out of range. */
-void* pb_shm_channel(const pb_shm_t* shm, int out, uint32_t ch);
+/** The slot of request number `seq`. */
+struct pb_shm_slot* pb_shm_slot(const pb_shm_t* shm, uint32_t seq);
+
+/** Channel `ch` of the inputs (`out` 0) or outputs (`out` 1) of the slot
+ *  of request number `seq`, from the own geometry; NULL if out of range. */
+void* pb_shm_channel(const pb_shm_t* shm, uint32_t seq, int out, uint32_t ch);
 
 /** Atomic access to a futex word of the block (acquire / release). */
 uint32_t pb_shm_load(const uint32_t* word);

@@ -139,11 +139,11 @@ check_block(pb_plugin_t* p, const pb_process_t* b, int dbl)
 /* ------------------------------------------------------------ request */
 
 static void
-copy_inputs(pb_plugin_t* p, const pb_process_t* b, int dbl)
+copy_inputs(pb_plugin_t* p, uint32_t seq, const pb_process_t* b, int dbl)
 {
   const size_t bytes = (size_t)b->n_frames * (dbl ? 8u : 4u);
   for (uint32_t ch = 0; ch < p->n_in; ++ch) {
-    void* dst = pb_shm_channel(&p->shm, 0, ch);
+    void* dst = pb_shm_channel(&p->shm, seq, 0, ch);
     const void* src = NULL;
     if (ch < b->n_inputs)
       src = dbl ? (const void*)b->inputs64[ch] : (const void*)b->inputs[ch];
@@ -191,10 +191,10 @@ write_midi(struct pb_shm_request* r, const pb_process_t* b)
 }
 
 static void
-write_request(pb_plugin_t* p, const pb_process_t* b, int dbl)
+write_request(pb_plugin_t* p, uint32_t seq, const pb_process_t* b, int dbl)
 {
-  struct pb_shm_request* r = &p->shm.block->request;
-  copy_inputs(p, b, dbl);
+  struct pb_shm_request* r = &pb_shm_slot(&p->shm, seq)->request;
+  copy_inputs(p, seq, b, dbl);
   r->n_frames = b->n_frames;
   r->precision = dbl ? PB_SHM_PRECISION_DOUBLE : PB_SHM_PRECISION_FLOAT;
   write_transport(&r->transport, b->transport);
@@ -208,6 +208,17 @@ write_request(pb_plugin_t* p, const pb_process_t* b, int dbl)
 }
 
 /* ------------------------------------------------------------ waiting */
+
+/* Whether the bridge answered request `seq`: done_seq is that number or
+ * a later one rung since (the bridge went on with a queued block).
+ * Anything else is not an answer: pb_shm_mark_dead() moves the word far
+ * away, and so may a plugin scribbling on the block. */
+static int
+answered(const pb_plugin_t* p, uint32_t seq)
+{
+  const uint32_t done = pb_shm_load(&p->shm.block->header.done_seq);
+  return done - seq <= p->audio_seq - seq;
+}
 
 /* Whether to keep spinning for the reply: only while the bridge's audio
  * thread is awake on another CPU.  Spinning while it sleeps, or while it
@@ -264,7 +275,7 @@ spin(pb_plugin_t* p,
   struct pb_shm_header* h = &p->shm.block->header;
   uint64_t last = 0;
   for (unsigned i = 0;; ++i) {
-    if (pb_shm_load(&h->done_seq) == seq)
+    if (answered(p, seq))
       return 1;
     if (i % CHECK_EVERY == 0) {
       const uint64_t now = pb_clock_now_ns();
@@ -276,7 +287,8 @@ spin(pb_plugin_t* p,
         return 0;
       }
       last = now;
-      if (!*standby && now > pickup_by && pb_shm_load(&h->claim_seq) != seq &&
+      if (!*standby && now > pickup_by &&
+          (int32_t)(pb_shm_load(&h->claim_seq) - seq) < 0 &&
           standby_here(h, cpu)) {
         call_standby(h, seq);
         *standby = 1;
@@ -284,7 +296,8 @@ spin(pb_plugin_t* p,
       }
       if (now >= until || now < p->audio_no_spin_until ||
           !worth_spinning(h, cpu, woke_at, now) ||
-          pb_shm_load(&h->request_seq) != seq || pb_shm_is_dead(&p->shm))
+          pb_shm_load(&h->request_seq) != p->audio_seq ||
+          pb_shm_is_dead(&p->shm))
         return 0;
     }
     pb_shm_relax();
@@ -329,10 +342,10 @@ yield_for_reply(pb_plugin_t* p, uint32_t seq, uint64_t until, int* yielded)
 {
   const struct pb_shm_header* h = &p->shm.block->header;
   for (;;) {
-    if (pb_shm_load(&h->done_seq) == seq)
+    if (answered(p, seq))
       return 1;
-    if (pb_clock_now_ns() >= until || pb_shm_load(&h->request_seq) != seq ||
-        pb_shm_is_dead(&p->shm))
+    if (pb_clock_now_ns() >= until ||
+        pb_shm_load(&h->request_seq) != p->audio_seq || pb_shm_is_dead(&p->shm))
       return 0;
     (void)sched_yield();
     *yielded = 1;
@@ -343,25 +356,28 @@ yield_for_reply(pb_plugin_t* p, uint32_t seq, uint64_t until, int* yielded)
  * that the bridge knows to wake it (see pb_shm_store_sc()).  The kernel
  * timer is armed here only, never on the spinning path. */
 static void
-sleep_for_reply(struct pb_shm_header* h, uint32_t seq, uint64_t deadline)
+sleep_for_reply(struct pb_shm_header* h,
+                uint32_t seq,
+                uint32_t last,
+                uint64_t deadline)
 {
   pb_shm_store_sc(&h->host_state, PB_SHM_HOST_SLEEPING);
   const uint32_t now_seq = pb_shm_load_sc(&h->done_seq);
   const uint64_t now = pb_clock_now_ns();
-  if (now_seq != seq && now < deadline)
+  if (now_seq - seq > last - seq && now < deadline)
     (void)pb_shm_futex_wait(&h->done_seq, now_seq, deadline - now);
   pb_shm_store(&h->host_state, PB_SHM_HOST_WAITING);
 }
 
 /* Publish the request and wake the bridge if it sleeps: its standby
- * thread if that waits on this CPU (`*standby` says so), else its audio
- * thread.  Returns when the audio thread was woken (for
- * worth_spinning()), else 0. */
+ * thread if that waits on this CPU and no other block is queued before
+ * this one (`*standby` says so), else its audio thread.  Returns when the
+ * audio thread was woken (for worth_spinning()), else 0. */
 static uint64_t
 ring(pb_plugin_t* p, uint32_t seq, uint32_t cpu, uint64_t start, int* standby)
 {
   struct pb_shm_header* h = &p->shm.block->header;
-  struct pb_shm_request* r = &p->shm.block->request;
+  struct pb_shm_request* r = &pb_shm_slot(&p->shm, seq)->request;
   r->sent_ns_lo = (uint32_t)start;
   r->sent_ns_hi = (uint32_t)(start >> 32);
   pb_shm_store(&h->host_cpu, cpu);
@@ -369,7 +385,7 @@ ring(pb_plugin_t* p, uint32_t seq, uint32_t cpu, uint64_t start, int* standby)
   pb_shm_store_sc(&h->request_seq, seq);
   if (pb_shm_load_sc(&h->bridge_state) == PB_SHM_BRIDGE_RUNNING)
     return 0;
-  if (standby_here(h, cpu)) {
+  if (seq == p->audio_collected + 1u && standby_here(h, cpu)) {
     call_standby(h, seq);
     *standby = 1;
     return 0;
@@ -387,7 +403,8 @@ ring(pb_plugin_t* p, uint32_t seq, uint32_t cpu, uint64_t start, int* standby)
 static uint64_t
 pickup_by(const pb_plugin_t* p, uint64_t start)
 {
-  const int b2b = start - p->audio_end_ns < BACK_TO_BACK_NS;
+  /* A queued block may have been rung before the last one returned. */
+  const int b2b = start < p->audio_end_ns + BACK_TO_BACK_NS;
   return start + (b2b ? PICKUP_B2B_NS : PICKUP_NS);
 }
 
@@ -412,7 +429,7 @@ wait_reply(pb_plugin_t* p,
   for (;;) {
     /* The standby thread runs on this CPU: no spinning, it needs the CPU
      * (this thread yields it below, or sleeps). */
-    if (*standby ? pb_shm_load(&h->done_seq) == seq
+    if (*standby ? answered(p, seq)
                  : spin(p, seq, cpu, woke_at, pickup, until, standby))
       return PB_OK;
     const uint64_t now = pb_clock_now_ns();
@@ -423,7 +440,7 @@ wait_reply(pb_plugin_t* p,
       return PB_ERR_CRASHED;
     /* Only the host writes request_seq: the plugin scribbled on the
      * block.  Late too: the bridge may still run on what it read. */
-    if (pb_shm_load(&h->request_seq) != seq) {
+    if (pb_shm_load(&h->request_seq) != p->audio_seq) {
       p->audio_late = 1;
       return PB_ERR_PROTOCOL;
     }
@@ -431,7 +448,7 @@ wait_reply(pb_plugin_t* p,
       p->audio_late = 1;
       return PB_ERR_TIMEOUT;
     }
-    sleep_for_reply(h, seq, deadline);
+    sleep_for_reply(h, seq, p->audio_seq, deadline);
     *slept = 1;
     woke_at = 0;
   }
@@ -446,26 +463,44 @@ count(_Atomic uint64_t* counter, uint64_t n)
   atomic_store_explicit(counter, v + n, memory_order_relaxed);
 }
 
-static pb_status_t
-ring_and_wait(pb_plugin_t* p)
+/* Ring request `seq`, written into its slot, and note it queued. */
+static void
+send_block(pb_plugin_t* p, uint32_t seq, pb_process_t* b, int dbl)
 {
-  struct pb_shm_header* h = &p->shm.block->header;
-  const uint32_t seq = p->audio_seq + 1u;
   const uint32_t cpu = pb_shm_cpu();
   const uint64_t start = pb_clock_now_ns();
-  const uint64_t deadline =
-    start + (uint64_t)atomic_load(&p->process_timeout_us) * 1000u;
   p->audio_seq = seq;
   /* For the hang watch (host/conn.c): the number before the doorbell. */
   atomic_store(&p->conn.audio_sent_seq, seq);
   atomic_store(&p->conn.audio_in_flight, 1);
   int standby = 0;
   const uint64_t woke_at = ring(p, seq, cpu, start, &standby);
+  p->audio_queued[seq % PB_SHM_SLOTS].block = b;
+  p->audio_queued[seq % PB_SHM_SLOTS].dbl = dbl;
+  p->audio_queued[seq % PB_SHM_SLOTS].start = start;
+  p->audio_queued[seq % PB_SHM_SLOTS].woke_at = woke_at;
+  p->audio_queued[seq % PB_SHM_SLOTS].standby = standby;
+}
+
+/* Wait for the answer to request `seq`, the oldest queued. */
+static pb_status_t
+wait_for(pb_plugin_t* p, uint32_t seq)
+{
+  struct pb_shm_header* h = &p->shm.block->header;
+  const uint32_t cpu = pb_shm_cpu();
+  const uint64_t start = pb_clock_now_ns();
+  const uint64_t deadline =
+    start + (uint64_t)atomic_load(&p->process_timeout_us) * 1000u;
+  const uint64_t rung = p->audio_queued[seq % PB_SHM_SLOTS].start;
+  const uint64_t woke_at = p->audio_queued[seq % PB_SHM_SLOTS].woke_at;
+  int standby = p->audio_queued[seq % PB_SHM_SLOTS].standby;
   int yielded = 0;
   int slept = 0;
+  pb_shm_store(&h->host_cpu, cpu);
+  pb_shm_store(&h->host_state, PB_SHM_HOST_WAITING);
   const pb_status_t st = wait_reply(
-    p, seq, cpu, woke_at, start, deadline, &standby, &yielded, &slept);
-  if (st == PB_OK)
+    p, seq, cpu, woke_at, rung, deadline, &standby, &yielded, &slept);
+  if (st == PB_OK && seq == p->audio_seq)
     atomic_store(&p->conn.audio_in_flight, 0);
   count(&p->stat_blocks, 1);
   count(&p->stat_bridge_woken, woke_at != 0);
@@ -474,7 +509,7 @@ ring_and_wait(pb_plugin_t* p)
   count(&p->stat_host_yielded, yielded != 0);
   pb_shm_store(&h->host_state, PB_SHM_HOST_IDLE);
   p->audio_end_ns = pb_clock_now_ns();
-  p->audio_last_ns = p->audio_end_ns - start;
+  p->audio_last_ns = p->audio_end_ns - rung;
   return st;
 }
 
@@ -493,6 +528,7 @@ still_late(pb_plugin_t* p)
   if (done != pb_shm_load(&h->request_seq))
     return 1;
   p->audio_seq = done;
+  p->audio_collected = done;
   p->audio_late = 0;
   atomic_store(&p->conn.audio_sent_seq, done);
   atomic_store(&p->conn.audio_in_flight, 0);
@@ -513,7 +549,7 @@ silence(pb_process_t* b, int dbl)
 }
 
 static void
-copy_outputs(pb_plugin_t* p, pb_process_t* b, int dbl)
+copy_outputs(pb_plugin_t* p, uint32_t seq, pb_process_t* b, int dbl)
 {
   const size_t bytes = (size_t)b->n_frames * (dbl ? 8u : 4u);
   for (uint32_t ch = 0; ch < b->n_outputs; ++ch) {
@@ -521,7 +557,7 @@ copy_outputs(pb_plugin_t* p, pb_process_t* b, int dbl)
     if (!dst)
       continue;
     if (ch < p->n_out)
-      memcpy(dst, pb_shm_channel(&p->shm, 1, ch), bytes);
+      memcpy(dst, pb_shm_channel(&p->shm, seq, 1, ch), bytes);
     else
       memset(dst, 0, bytes);
   }
@@ -530,6 +566,7 @@ copy_outputs(pb_plugin_t* p, pb_process_t* b, int dbl)
 /* One event out, read once from shared memory and checked; 0 if bad. */
 static int
 take_midi_out(pb_plugin_t* p,
+              const struct pb_shm_reply* r,
               const struct pb_shm_midi_event* src,
               uint32_t n_frames,
               pb_midi_event_t* dst)
@@ -546,17 +583,14 @@ take_midi_out(pb_plugin_t* p,
     return 1;
   if (e.sysex_offset > PB_SHM_SYSEX_AREA - e.size)
     return 0;
-  memcpy(p->sysex_out + e.sysex_offset,
-         p->shm.block->reply.sysex + e.sysex_offset,
-         e.size);
+  memcpy(p->sysex_out + e.sysex_offset, r->sysex + e.sysex_offset, e.size);
   dst->sysex = p->sysex_out + e.sysex_offset;
   return 1;
 }
 
 static void
-read_midi_out(pb_plugin_t* p, pb_process_t* b)
+read_midi_out(pb_plugin_t* p, const struct pb_shm_reply* r, pb_process_t* b)
 {
-  const struct pb_shm_reply* r = &p->shm.block->reply;
   uint32_t n = __atomic_load_n(&r->n_midi, __ATOMIC_RELAXED);
   if (n > PB_SHM_MIDI_MAX)
     n = PB_SHM_MIDI_MAX;
@@ -564,10 +598,11 @@ read_midi_out(pb_plugin_t* p, pb_process_t* b)
     return;
   for (uint32_t i = 0; i < n && b->n_midi_out < b->midi_out_capacity; ++i)
     b->n_midi_out += (uint32_t)take_midi_out(
-      p, &r->midi[i], b->n_frames, &b->midi_out[b->n_midi_out]);
+      p, r, &r->midi[i], b->n_frames, &b->midi_out[b->n_midi_out]);
 }
 
 _Static_assert(PB_SHM_PARAM_EVENT_MAX == PB_BLOCK_PARAM_EVENTS_MAX, "bound");
+_Static_assert(PB_SHM_SLOTS == PB_QUEUE_MAX, "a slot per queued block");
 
 /* One parameter event, read once from shared memory and checked; 0 if
  * bad (a scribbled block: dropped without a word). */
@@ -603,9 +638,10 @@ take_param_event(const pb_plugin_t* p,
 /* The automation and edits of the block into the plugin's event ring,
  * after the pipe events received so far. */
 static void
-read_param_events(pb_plugin_t* p, uint32_t n_frames)
+read_param_events(pb_plugin_t* p,
+                  const struct pb_shm_reply* r,
+                  uint32_t n_frames)
 {
-  const struct pb_shm_reply* r = &p->shm.block->reply;
   uint32_t n = __atomic_load_n(&r->n_param_events, __ATOMIC_RELAXED);
   const uint32_t dropped =
     __atomic_load_n(&r->n_param_dropped, __ATOMIC_RELAXED);
@@ -625,25 +661,75 @@ read_param_events(pb_plugin_t* p, uint32_t n_frames)
 
 /* The bridge's word for the plugin's own time, at most the whole call's. */
 static void
-count_plugin_time(pb_plugin_t* p)
+count_plugin_time(pb_plugin_t* p, const struct pb_shm_reply* r)
 {
-  const uint64_t claimed =
-    __atomic_load_n(&p->shm.block->reply.plugin_ns, __ATOMIC_RELAXED);
+  const uint64_t claimed = __atomic_load_n(&r->plugin_ns, __ATOMIC_RELAXED);
   count(&p->stat_plugin_ns,
         claimed < p->audio_last_ns ? claimed : p->audio_last_ns);
 }
 
 static pb_status_t
-reply_status(const pb_plugin_t* p)
+reply_status(const struct pb_shm_reply* r)
 {
-  const int32_t st =
-    __atomic_load_n(&p->shm.block->reply.status, __ATOMIC_RELAXED);
+  const int32_t st = __atomic_load_n(&r->status, __ATOMIC_RELAXED);
   if (st == PB_OK || st == PB_ERR_INVALID || st == PB_ERR_UNSUPPORTED)
     return (pb_status_t)st;
   return PB_ERR_PROTOCOL;
 }
 
 /* ------------------------------------------------------------ API */
+
+/* Queue block `b`, checked, for the bridge. */
+static pb_status_t
+enqueue(pb_plugin_t* p, pb_process_t* b, int dbl)
+{
+  if (pb_shm_is_dead(&p->shm))
+    return PB_ERR_CRASHED;
+  /* A block of the queue failed: the rest go with it. */
+  if (p->audio_failed)
+    return p->audio_failed;
+  if (p->audio_seq == p->audio_collected && still_late(p))
+    return PB_ERR_TIMEOUT;
+  const uint32_t seq = p->audio_seq + 1u;
+  write_request(p, seq, b, dbl);
+  send_block(p, seq, b, dbl);
+  return PB_OK;
+}
+
+/* Wait for the oldest queued block, and read its answer into it. */
+static pb_status_t
+collect(pb_plugin_t* p, pb_process_t** out)
+{
+  const uint32_t seq = p->audio_collected + 1u;
+  pb_process_t* b = p->audio_queued[seq % PB_SHM_SLOTS].block;
+  const int dbl = p->audio_queued[seq % PB_SHM_SLOTS].dbl;
+  pb_status_t st = p->audio_failed;
+  if (!st)
+    st = wait_for(p, seq);
+  const struct pb_shm_reply* r = &pb_shm_slot(&p->shm, seq)->reply;
+  if (!st)
+    st = reply_status(r);
+  p->audio_collected = seq;
+  p->audio_queued[seq % PB_SHM_SLOTS].block = NULL;
+  /* A block the bridge did not answer leaves it behind the queue (a
+   * status it answered with is this block's alone). */
+  if (st && st != PB_ERR_INVALID && st != PB_ERR_UNSUPPORTED)
+    p->audio_failed = p->audio_seq == seq ? PB_OK : st;
+  else if (p->audio_seq == seq)
+    p->audio_failed = PB_OK;
+  if (out)
+    *out = b;
+  b->n_midi_out = 0;
+  if (st) {
+    silence(b, dbl);
+    return st;
+  }
+  copy_outputs(p, seq, b, dbl);
+  count_plugin_time(p, r);
+  read_midi_out(p, r, b);
+  read_param_events(p, r, b->n_frames);
+  return PB_OK;
+}
 
 static pb_status_t
 process(pb_plugin_t* p, pb_process_t* b, int dbl)
@@ -654,25 +740,14 @@ process(pb_plugin_t* p, pb_process_t* b, int dbl)
   pb_status_t st = check_block(p, b, dbl);
   if (st)
     return st;
-  if (pb_shm_is_dead(&p->shm))
-    st = PB_ERR_CRASHED;
-  else if (still_late(p))
-    st = PB_ERR_TIMEOUT;
-  if (!st) {
-    write_request(p, b, dbl);
-    st = ring_and_wait(p);
-  }
-  if (!st)
-    st = reply_status(p);
+  if (p->audio_seq != p->audio_collected)
+    return PB_ERR_INVALID; /* blocks queued: collect them first */
+  st = enqueue(p, b, dbl);
   if (st) {
     silence(b, dbl);
     return st;
   }
-  copy_outputs(p, b, dbl);
-  count_plugin_time(p);
-  read_midi_out(p, b);
-  read_param_events(p, b->n_frames);
-  return PB_OK;
+  return collect(p, NULL);
 }
 
 pb_status_t
@@ -685,6 +760,52 @@ pb_status_t
 pb_plugin_process_double(pb_plugin_t* plugin, pb_process_t* block)
 {
   return process(plugin, block, 1);
+}
+
+static pb_status_t
+submit(pb_plugin_t* p, pb_process_t* b, int dbl)
+{
+  if (!p || !b)
+    return PB_ERR_INVALID;
+  b->n_midi_out = 0;
+  pb_status_t st = check_block(p, b, dbl);
+  if (st)
+    return st;
+  if (p->audio_seq - p->audio_collected >= PB_SHM_SLOTS)
+    return PB_ERR_INVALID; /* the queue is full: collect first */
+  st = enqueue(p, b, dbl);
+  /* Not waiting: the bridge need not wake this thread, nor yield to it. */
+  if (!st)
+    pb_shm_store(&p->shm.block->header.host_state, PB_SHM_HOST_IDLE);
+  return st;
+}
+
+pb_status_t
+pb_plugin_submit(pb_plugin_t* plugin, pb_process_t* block)
+{
+  return submit(plugin, block, 0);
+}
+
+pb_status_t
+pb_plugin_submit_double(pb_plugin_t* plugin, pb_process_t* block)
+{
+  return submit(plugin, block, 1);
+}
+
+pb_status_t
+pb_plugin_collect(pb_plugin_t* plugin, pb_process_t** block)
+{
+  if (block)
+    *block = NULL;
+  if (!plugin || !block || plugin->audio_seq == plugin->audio_collected)
+    return PB_ERR_INVALID;
+  return collect(plugin, block);
+}
+
+uint32_t
+pb_plugin_queued(const pb_plugin_t* plugin)
+{
+  return plugin ? plugin->audio_seq - plugin->audio_collected : 0u;
 }
 
 pb_status_t
@@ -713,8 +834,8 @@ pb_plugin_audio_priority(const pb_plugin_t* plugin)
   if (!plugin || !plugin->shm.block)
     return 0;
   /* Written by the bridge: only what a priority or an errno can be. */
-  const int32_t v =
-    __atomic_load_n(&plugin->shm.block->reply.audio_priority, __ATOMIC_ACQUIRE);
+  const int32_t v = __atomic_load_n(&plugin->shm.block->header.audio_priority,
+                                    __ATOMIC_ACQUIRE);
   return v >= -4095 && v <= PB_RT_PRIORITY_MAX ? (int)v : -EPROTO;
 }
 

@@ -581,6 +581,42 @@ PB_API pb_status_t pb_plugin_process(pb_plugin_t* plugin, pb_process_t* block);
 PB_API pb_status_t pb_plugin_process_double(pb_plugin_t* plugin,
                                             pb_process_t* block);
 
+/** Most blocks queued with pb_plugin_submit() and not yet collected. */
+#define PB_QUEUE_MAX 2u
+
+/** Queue one block for the bridge and return at once: for rendering
+ *  offline, where the caller prepares the next block (reads its file,
+ *  writes the last output) while the bridge runs this one, and the bridge
+ *  goes on with a queued block without waiting for the caller.  The
+ *  block's inputs, changes, MIDI and transport are copied now; its
+ *  outputs, midi_out and n_midi_out are written by pb_plugin_collect(),
+ *  so `block` and the buffers it points to must stay until then.  Blocks
+ *  run in the order queued, at most PB_QUEUE_MAX at a time.
+ *  pb_plugin_process() refuses while blocks are queued.  Collect every
+ *  queued block before other calls that change the plugin's state.
+ *  [audio-thread] The same rules as pb_plugin_process(), and does not
+ *  wait.  Returns PB_OK, PB_ERR_INVALID (a bad block, or PB_QUEUE_MAX
+ *  queued), PB_ERR_TIMEOUT (the bridge is still late with an older
+ *  block), PB_ERR_CRASHED, or the status an earlier queued block failed
+ *  with while others were queued behind it, until those are collected. */
+PB_API pb_status_t pb_plugin_submit(pb_plugin_t* plugin, pb_process_t* block);
+
+/** pb_plugin_submit() in 64-bit samples.  [audio-thread] */
+PB_API pb_status_t pb_plugin_submit_double(pb_plugin_t* plugin,
+                                           pb_process_t* block);
+
+/** Wait for the oldest queued block, write its outputs and events into
+ *  it, and set `*block` to it.  Waits at most the process deadline from
+ *  this call.  Returns what pb_plugin_process() would have returned for
+ *  that block (outputs silenced on failure); once one block failed with
+ *  PB_ERR_TIMEOUT, PB_ERR_CRASHED or PB_ERR_PROTOCOL, the blocks queued
+ *  after it are collected at once with the same status.  PB_ERR_INVALID
+ *  (and `*block` NULL) when nothing is queued.  [audio-thread] */
+PB_API pb_status_t pb_plugin_collect(pb_plugin_t* plugin, pb_process_t** block);
+
+/** Blocks queued and not yet collected; 0 for NULL.  [audio-thread] */
+PB_API uint32_t pb_plugin_queued(const pb_plugin_t* plugin);
+
 /** Deadline of each process call, in microseconds (default 1000000).
  *  [main-thread] */
 PB_API pb_status_t pb_plugin_set_process_timeout_us(pb_plugin_t* plugin,

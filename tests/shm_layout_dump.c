@@ -38,6 +38,7 @@ dump_header(void)
   FIELD(pb_shm_header, standby_seq);
   FIELD(pb_shm_header, standby_cpu);
   FIELD(pb_shm_header, one_thread);
+  FIELD(pb_shm_header, audio_priority);
   FIELD(pb_shm_header, reserved);
   SIZE(pb_shm_header);
 }
@@ -95,12 +96,14 @@ dump_reply(void)
   FIELD(pb_shm_reply, n_param_events);
   FIELD(pb_shm_reply, n_param_dropped);
   FIELD(pb_shm_reply, param_events);
-  FIELD(pb_shm_reply, audio_priority);
+  FIELD(pb_shm_reply, reserved);
   FIELD(pb_shm_reply, plugin_ns);
   SIZE(pb_shm_reply);
+  FIELD(pb_shm_slot, request);
+  FIELD(pb_shm_slot, reply);
+  SIZE(pb_shm_slot);
   FIELD(pb_shm_block, header);
-  FIELD(pb_shm_block, request);
-  FIELD(pb_shm_block, reply);
+  FIELD(pb_shm_block, slot);
   SIZE(pb_shm_block);
 }
 
@@ -113,6 +116,7 @@ main(void)
   printf("PB_SHM_MAGIC %u\n", (unsigned)PB_SHM_MAGIC);
   printf("PB_SHM_LAYOUT_VERSION %u\n", (unsigned)PB_SHM_LAYOUT_VERSION);
   printf("PB_SHM_AUDIO_OFFSET %u\n", (unsigned)PB_SHM_AUDIO_OFFSET);
+  printf("PB_SHM_SLOTS %u\n", (unsigned)PB_SHM_SLOTS);
   printf("PB_SHM_PARAM_EVENT_MAX %u\n", (unsigned)PB_SHM_PARAM_EVENT_MAX);
   printf("pb_shm_size(512,2,2) %zu\n", pb_shm_size(512, 2, 2));
   printf("pb_shm_size(4096,32,32) %zu\n", pb_shm_size(4096, 32, 32));

@@ -30,7 +30,9 @@ static void
 size_counts_every_channel_and_refuses_huge_blocks(void** state)
 {
   (void)state;
-  assert_int_equal(pb_shm_size(512, 2, 2), PB_SHM_AUDIO_OFFSET + 4 * 512 * 8);
+  /* Every slot has its own buffers. */
+  assert_int_equal(pb_shm_size(512, 2, 2),
+                   PB_SHM_AUDIO_OFFSET + PB_SHM_SLOTS * 4 * 512 * 8);
   assert_int_equal(pb_shm_size(0, 2, 2), 0);
   assert_int_equal(pb_shm_size(512, PB_SHM_MAX_CHANNELS + 1, 2), 0);
   assert_int_equal(pb_shm_size(UINT32_MAX, 32, 32), 0);
@@ -52,14 +54,21 @@ created_block_is_sealed_and_maps_back(void** state)
   assert_int_equal(bridge.max_frames, 256);
   assert_int_equal(bridge.n_in_channels, 3);
   assert_int_equal(bridge.n_out_channels, 5);
-  /* The same memory on both sides, channels back to back. */
-  float* in2 = (float*)pb_shm_channel(&host, 0, 2);
+  /* The same memory on both sides, channels back to back, the slots
+   * after each other: request numbers 0 and 2 share slot 0. */
+  float* in2 = (float*)pb_shm_channel(&host, 0, 0, 2);
   in2[7] = 0.25f;
-  assert_true(((float*)pb_shm_channel(&bridge, 0, 2))[7] == 0.25f);
-  assert_ptr_equal((uint8_t*)pb_shm_channel(&host, 1, 0),
-                   (uint8_t*)pb_shm_channel(&host, 0, 2) + 256 * 8);
-  assert_null(pb_shm_channel(&host, 1, 5));
-  assert_null(pb_shm_channel(&host, 0, 3));
+  assert_true(((float*)pb_shm_channel(&bridge, 2, 0, 2))[7] == 0.25f);
+  assert_true(((float*)pb_shm_channel(&bridge, 1, 0, 2))[7] == 0.0f);
+  assert_ptr_equal((uint8_t*)pb_shm_channel(&host, 0, 1, 0),
+                   (uint8_t*)pb_shm_channel(&host, 0, 0, 2) + 256 * 8);
+  assert_ptr_equal((uint8_t*)pb_shm_channel(&host, 1, 0, 0),
+                   (uint8_t*)pb_shm_channel(&host, 0, 1, 4) + 256 * 8);
+  assert_ptr_equal((uint8_t*)pb_shm_channel(&host, 1, 1, 4) + 256 * 8,
+                   host.base + host.size_bytes);
+  assert_ptr_equal(pb_shm_slot(&host, 3), &host.block->slot[1]);
+  assert_null(pb_shm_channel(&host, 0, 1, 5));
+  assert_null(pb_shm_channel(&host, 1, 0, 3));
   pb_shm_close(&bridge);
   pb_shm_close(&host);
   pb_shm_close(&host); /* twice is harmless */
