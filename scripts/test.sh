@@ -23,7 +23,8 @@ scripts/build.sh build-asan -DPLUGBOX_SANITIZE=ON -DPLUGBOX_BENCH=OFF
 echo "== host library under valgrind =="
 # valgrind 3.19 does not know pidfd_open (its warnings are filtered out): the
 # library then takes its waitpid fallback, which this run covers as a bonus.
-for t in test_host test_host_plugins test_audio test_audio_events test_isolation; do
+for t in test_host test_host_plugins test_audio test_audio_queue test_audio_events \
+  test_isolation; do
   log="build/valgrind-$t.log"
   if ! (cd build && PB_TEST_PLUGIN_DIR="$PWD/test-plugins" \
         PB_BIN_DIR="$PWD/bin" valgrind --quiet --leak-check=full \

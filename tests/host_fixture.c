@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,4 +226,45 @@ fx_has_cap(int cap)
       break;
   (void)fclose(file);
   return (int)((eff >> cap) & 1u);
+}
+
+/* 1 if every thread of `pid` is stopped (state 'T'). */
+static int
+all_stopped(int pid)
+{
+  char path[64];
+  (void)snprintf(path, sizeof(path), "/proc/%d/task", pid);
+  DIR* dir = opendir(path);
+  if (!dir)
+    return 0;
+  int stopped = 1;
+  const struct dirent* e = NULL;
+  while ((e = readdir(dir)) && stopped) {
+    char stat_path[400];
+    char buf[512];
+    if (e->d_name[0] == '.')
+      continue;
+    (void)snprintf(stat_path, sizeof(stat_path), "%s/%s/stat", path, e->d_name);
+    FILE* file = fopen(stat_path, "re");
+    if (!file)
+      continue;
+    const size_t n = fread(buf, 1, sizeof(buf) - 1, file);
+    (void)fclose(file);
+    buf[n] = '\0';
+    const char* paren = strrchr(buf, ')');
+    stopped = paren && paren[1] && paren[2] == 'T';
+  }
+  closedir(dir);
+  return stopped;
+}
+
+void
+fx_stop_bridge(pb_plugin_t* p)
+{
+  const int pid = pb_plugin_pid(p);
+  assert_true(pid > 0);
+  assert_int_equal(kill(pid, SIGSTOP), 0);
+  for (int i = 0; i < 400 && !all_stopped(pid); ++i)
+    fx_sleep_ms(5);
+  assert_true(all_stopped(pid));
 }

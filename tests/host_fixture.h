@@ -100,6 +100,10 @@ pb_process_t* fx_audio_block(fx_audio_t* a, float level);
 
 void fx_sleep_ms(long ms);
 
+/** SIGSTOP the bridge of `p` and wait until every thread of it stopped
+ *  (asserted). */
+void fx_stop_bridge(pb_plugin_t* p);
+
 double fx_now_ms(void);
 
 #endif /* PB_TESTS_HOST_FIXTURE_H */

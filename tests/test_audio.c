@@ -335,46 +335,6 @@ dead_bridge_is_crashed_at_once(void** state)
   pb_plugin_close(p);
 }
 
-/* 1 if every thread of `pid` is stopped (state 'T'). */
-static int
-all_stopped(int pid)
-{
-  char path[64];
-  (void)snprintf(path, sizeof(path), "/proc/%d/task", pid);
-  DIR* dir = opendir(path);
-  if (!dir)
-    return 0;
-  int stopped = 1;
-  const struct dirent* e = NULL;
-  while ((e = readdir(dir)) && stopped) {
-    char stat_path[400];
-    char buf[512];
-    if (e->d_name[0] == '.')
-      continue;
-    (void)snprintf(stat_path, sizeof(stat_path), "%s/%s/stat", path, e->d_name);
-    FILE* file = fopen(stat_path, "re");
-    if (!file)
-      continue;
-    const size_t n = fread(buf, 1, sizeof(buf) - 1, file);
-    (void)fclose(file);
-    buf[n] = '\0';
-    const char* paren = strrchr(buf, ')');
-    stopped = paren && paren[1] && paren[2] == 'T';
-  }
-  closedir(dir);
-  return stopped;
-}
-
-static void
-stop_bridge(pb_plugin_t* p)
-{
-  const int pid = pb_plugin_pid(p);
-  assert_int_equal(kill(pid, SIGSTOP), 0);
-  for (int i = 0; i < 400 && !all_stopped(pid); ++i)
-    fx_sleep_ms(5);
-  assert_true(all_stopped(pid));
-}
-
 static void
 stopped_bridge_times_out_with_silence(void** state)
 {
@@ -386,7 +346,7 @@ stopped_bridge_times_out_with_silence(void** state)
   fill(&io, 0, 0, 64);
   pb_process_t b;
   block_of(&b, &io, 0, 64);
-  stop_bridge(p);
+  fx_stop_bridge(p);
   assert_int_equal(pb_plugin_process(p, &b), PB_ERR_TIMEOUT);
   assert_true(out_at(&io, 0, 10) == 0.0f);
   /* Late: the next call does not wait again. */

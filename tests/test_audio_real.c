@@ -111,7 +111,7 @@ compare_one(pb_host_t* host,
             const char* path,
             const pb_ref_result_t* ref,
             uint32_t block,
-            int paused,
+            int how,
             uint64_t* standby)
 {
   pb_open_opts_t opts;
@@ -123,8 +123,8 @@ compare_one(pb_host_t* host,
       "audio: %s: open failed: %s\n", path, pb_host_last_error(host));
     return 0;
   }
-  const uint64_t hash = pb_test_hash_opened(
-    p, ref->n_in, ref->n_out, block, N_FRAMES, RATE, paused);
+  const uint64_t hash =
+    pb_test_hash_opened(p, ref->n_in, ref->n_out, block, N_FRAMES, RATE, how);
   pb_audio_stats_t st;
   if (pb_plugin_audio_stats(p, &st) == PB_OK)
     *standby += st.standby;
@@ -134,7 +134,9 @@ compare_one(pb_host_t* host,
   print_message("audio: %s: block %u%s: bridged output differs\n",
                 path,
                 (unsigned)block,
-                paused ? " with pauses" : "");
+                how == PB_TEST_PAUSED   ? " with pauses"
+                : how == PB_TEST_QUEUED ? " queued"
+                                        : "");
   return 0;
 }
 
@@ -165,12 +167,27 @@ bridged_output_is_bit_identical_to_in_process(void** state)
     silent += e->ref[0].hash == silence_hash(e->ref[0].n_out);
     int same = 1;
     for (size_t s = 0; s < N_SIZES; ++s)
-      same &= e->ref[s].ok &&
-              compare_one(
-                host, f->list.paths[i], &e->ref[s], block_sizes[s], 0, &unused);
+      same &= e->ref[s].ok && compare_one(host,
+                                          f->list.paths[i],
+                                          &e->ref[s],
+                                          block_sizes[s],
+                                          PB_TEST_CALLS,
+                                          &unused);
+    /* Submitted ahead, at the odd size: the bridge runs one block while
+     * the next waits in the other slot. */
+    same &= e->ref[1].ok && compare_one(host,
+                                        f->list.paths[i],
+                                        &e->ref[1],
+                                        block_sizes[1],
+                                        PB_TEST_QUEUED,
+                                        &unused);
     if (pinned) {
-      same &= compare_one(
-        host, f->list.paths[i], &e->ref[0], block_sizes[0], 1, &standby);
+      same &= compare_one(host,
+                          f->list.paths[i],
+                          &e->ref[0],
+                          block_sizes[0],
+                          PB_TEST_PAUSED,
+                          &standby);
       paused_blocks += (N_FRAMES + block_sizes[0] - 1) / block_sizes[0];
     }
     identical += (unsigned)same;
@@ -178,10 +195,14 @@ bridged_output_is_bit_identical_to_in_process(void** state)
   pb_host_free(host);
   if (pinned)
     assert_int_equal(pb_test_unpin(), 0);
-  print_message("audio: %u plugins compared, %u bit-identical, %u "
+  print_message("audio: %u plugins compared (in calls at %u and %u frames, "
+                "queued at %u), %u bit-identical, %u "
                 "nondeterministic skipped (%u not processable, %u of the "
                 "compared silent)\n",
                 compared,
+                (unsigned)block_sizes[0],
+                (unsigned)block_sizes[1],
+                (unsigned)block_sizes[1],
                 identical,
                 nondet,
                 unusable,

@@ -193,7 +193,7 @@ i386_test_plugins_describe_as_on_x86_64(void** state)
   pb_host_free(host);
 }
 
-/* Open, process the signal (`paused`: see pb_test_hash_bridged()), close:
+/* Open, process the signal (`how`: see pb_test_hash_bridged()), close:
  * the hash, or 0 on any failure (said). */
 static uint64_t
 process_bridged(pb_host_t* host,
@@ -201,15 +201,15 @@ process_bridged(pb_host_t* host,
                 int sandbox,
                 const pb_ref_result_t* ref,
                 uint32_t block,
-                int paused)
+                int how)
 {
   pb_plugin_t* p = NULL;
   if (open_plugin(host, path, sandbox, &p) != PB_OK) {
     print_message("%s: open failed: %s\n", path, pb_host_last_error(host));
     return 0;
   }
-  const uint64_t hash = pb_test_hash_opened(
-    p, ref->n_in, ref->n_out, block, N_FRAMES, RATE, paused);
+  const uint64_t hash =
+    pb_test_hash_opened(p, ref->n_in, ref->n_out, block, N_FRAMES, RATE, how);
   pb_plugin_close(p);
   return hash;
 }
@@ -241,11 +241,16 @@ i386_test_plugins_process_as_the_i386_reference(void** state)
       fail_msg("%s: pb_ref32: %s", path, ref.message);
     /* Strict: seccomp and Landlock as an i386 process sees them. */
     const int sandbox = i == 0 ? PB_SANDBOX_STRICT : -1;
-    assert_true(process_bridged(host, path, sandbox, &ref, 333, 0) == ref.hash);
+    assert_true(process_bridged(
+                  host, path, sandbox, &ref, 333, PB_TEST_CALLS) == ref.hash);
     /* With a pause before each block, the i386 bridge's standby thread
      * takes the blocks that find it on the caller's CPU: the same output
      * (tests/test_audio_real.c counts them, on x86_64). */
-    assert_true(process_bridged(host, path, -1, &ref, 333, 1) == ref.hash);
+    assert_true(process_bridged(host, path, -1, &ref, 333, PB_TEST_PAUSED) ==
+                ref.hash);
+    /* Queued ahead: the i386 bridge reads the same two slots. */
+    assert_true(process_bridged(
+                  host, path, sandbox, &ref, 333, PB_TEST_QUEUED) == ref.hash);
   }
   pb_host_free(host);
 }
@@ -286,7 +291,8 @@ check_real_audio(fixture_t* f, pb_host_t* host, const char* path, counts_t* n)
   pb_ref_result_t ref, again;
   if (!pb_ref_process_exec(f->helper, &job, HELPER_TIMEOUT_MS, &ref))
     return; /* no process function, too many pins... */
-  if (process_bridged(host, path, -1, &ref, MAX_BLOCK, 0) == ref.hash) {
+  if (process_bridged(host, path, -1, &ref, MAX_BLOCK, PB_TEST_CALLS) ==
+      ref.hash) {
     ++n->compared;
     ++n->identical;
     return;

@@ -31,34 +31,6 @@ open_ok(fixture_t* f, const char* path)
   return p;
 }
 
-/* State letter of process `pid` from /proc ('T' when stopped). */
-static char
-proc_state(int pid)
-{
-  char path[64];
-  char buf[512];
-  (void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-  FILE* file = fopen(path, "re");
-  if (!file)
-    return '?';
-  const size_t n = fread(buf, 1, sizeof(buf) - 1, file);
-  (void)fclose(file);
-  buf[n] = '\0';
-  const char* paren = strrchr(buf, ')');
-  return paren && paren[1] && paren[2] ? paren[2] : '?';
-}
-
-static void
-stop_bridge(pb_plugin_t* p)
-{
-  const int pid = pb_plugin_pid(p);
-  assert_true(pid > 0);
-  assert_int_equal(kill(pid, SIGSTOP), 0);
-  for (int i = 0; i < 200 && proc_state(pid) != 'T'; ++i)
-    fx_sleep_ms(5);
-  assert_int_equal(proc_state(pid), 'T');
-}
-
 /* The I/O thread reaps a dead bridge on its own. */
 static void
 wait_reaped(pb_plugin_t* p)
@@ -325,7 +297,7 @@ hung_bridge_times_out_and_is_killed(void** state)
   pb_plugin_t* p = open_ok(f, MVERB);
   float v = 0.0f;
   pb_crash_t crash;
-  stop_bridge(p);
+  fx_stop_bridge(p);
   const double t0 = fx_now_ms();
   assert_int_equal(pb_plugin_param_get(p, 0, &v, NULL, 0), PB_ERR_TIMEOUT);
   const double took = fx_now_ms() - t0;
@@ -363,7 +335,7 @@ bridge_dying_during_a_call_is_crashed(void** state)
   pb_crash_t crash;
   pthread_t killer;
   int pid = pb_plugin_pid(p);
-  stop_bridge(p);
+  fx_stop_bridge(p);
   assert_int_equal(pthread_create(&killer, NULL, kill_stopped, &pid), 0);
   assert_int_equal(pb_plugin_param_get(p, 0, &v, NULL, 0), PB_ERR_CRASHED);
   assert_int_equal(pthread_join(killer, NULL), 0);
@@ -382,7 +354,7 @@ close_of_hung_bridge_is_bounded(void** state)
   FX_NEED(MVERB);
   f->opts.call_timeout_ms = 60000;
   pb_plugin_t* p = open_ok(f, MVERB);
-  stop_bridge(p);
+  fx_stop_bridge(p);
   const double t0 = fx_now_ms();
   pb_plugin_close(p);
   assert_true(fx_now_ms() - t0 < 6000.0);
