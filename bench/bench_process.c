@@ -6,6 +6,8 @@
  *               naive two-process transport, no plugin
  *   default     plugbox, default options
  *   hot         plugbox with hot_mode = 1
+ *   queued      offline only: the default and hot bridges fed through
+ *               pb_plugin_submit(), the next block queued while one runs
  *
  * at 64, 512 and 4096 stereo frames, back to back (the next call as soon
  * as the last returns) and paced (one call per block period at 48 kHz, as
@@ -76,11 +78,13 @@ typedef struct
   struct raw_block* raw; /* raw ping-pong, or NULL */
   pid_t child;           /* of the raw ping-pong */
   int hot;               /* hot mode while measured */
+  int queued;            /* offline: PB_QUEUE_MAX blocks queued ahead */
   uint32_t raw_seq;
 } subject_t;
 
 static float* ins[2];
 static float* outs[2];
+static float* outs2[2]; /* the second queued block's */
 
 static intptr_t
 host_cb(pb_vst_effect_t* e,
@@ -565,6 +569,34 @@ run_standby(subject_t* subjects,
 
 /* ------------------------------------------------------------ offline */
 
+/* `blocks` blocks of OFFLINE_FRAMES through the queue, each in its own
+ * output buffers; 0 or -1. */
+static int
+render_queued(subject_t* s, uint32_t blocks)
+{
+  pb_process_t b[PB_QUEUE_MAX];
+  memset(b, 0, sizeof(b));
+  for (uint32_t k = 0; k < PB_QUEUE_MAX; ++k) {
+    b[k].n_frames = OFFLINE_FRAMES;
+    b[k].n_inputs = b[k].n_outputs = 2;
+    b[k].inputs = (const float* const*)ins;
+    b[k].outputs = (float* const*)(k ? outs2 : outs);
+  }
+  uint32_t sent = 0;
+  for (uint32_t got = 0; got < blocks;) {
+    if (sent < blocks && pb_plugin_queued(s->plugin) < PB_QUEUE_MAX) {
+      if (pb_plugin_submit(s->plugin, &b[sent++ % PB_QUEUE_MAX]))
+        return -1;
+      continue;
+    }
+    pb_process_t* done = NULL;
+    if (pb_plugin_collect(s->plugin, &done))
+      return -1;
+    ++got;
+  }
+  return 0;
+}
+
 /* Seconds to render `blocks` blocks of OFFLINE_FRAMES, or -1. */
 static double
 render_s(subject_t* s, uint32_t blocks)
@@ -572,7 +604,9 @@ render_s(subject_t* s, uint32_t blocks)
   if (s->hot && pb_plugin_set_hot_mode(s->plugin, 1))
     return -1.0;
   const uint64_t t0 = pb_clock_now_ns();
-  for (uint32_t i = 0; i < blocks; ++i)
+  if (s->queued && render_queued(s, blocks))
+    return -1.0;
+  for (uint32_t i = 0; !s->queued && i < blocks; ++i)
     if (call(s, OFFLINE_FRAMES))
       return -1.0;
   const double t = (double)(pb_clock_now_ns() - t0) / 1e9;
@@ -595,7 +629,7 @@ render_s(subject_t* s, uint32_t blocks)
  * in-process turn just before it): a slow spell that hits some turns of
  * one subject moves the totals, not the median. */
 static int
-run_offline(subject_t* subjects)
+run_offline(subject_t* subjects, int n)
 {
   const uint32_t blocks = (uint32_t)(OFFLINE_TURN_S * RATE) / OFFLINE_FRAMES;
   const int n_cpus = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
@@ -612,24 +646,32 @@ run_offline(subject_t* subjects)
   {
     MAX_TURNS = 64
   };
-  double total[4] = { 0.0, 0.0, 0.0, 0.0 };
-  double ratio[4][MAX_TURNS];
+  enum
+  {
+    MAX_SUBJECTS = 6
+  };
+  if (n > MAX_SUBJECTS)
+    return -1;
+  double total[MAX_SUBJECTS] = { 0.0 };
+  double ratio[MAX_SUBJECTS][MAX_TURNS];
   const int turns = (int)(OFFLINE_SECONDS / OFFLINE_TURN_S) < MAX_TURNS
                       ? (int)(OFFLINE_SECONDS / OFFLINE_TURN_S)
                       : MAX_TURNS;
-  uint64_t own_ns[4] = { 0, 0, 0, 0 };
-  for (int k = 0; k < 4; ++k)
-    own_ns[k] = stats_so_far(&subjects[k]).plugin_ns;
+  uint64_t own_ns[MAX_SUBJECTS] = { 0 };
   for (int turn = 0; turn < turns; ++turn) {
     if (n_cpus == 2 && pin_pid(0, (unsigned)(turn % 2)))
       return -1;
-    double t[4] = { 0.0, 0.0, 0.0, 0.0 };
-    for (int k = 0; k < 4; ++k) {
+    double t[MAX_SUBJECTS] = { 0.0 };
+    for (int k = 0; k < n; ++k) {
       if (k == 1)
         continue; /* the raw ping-pong runs no plugin */
+      /* Subjects share a bridge: each counts the plugin's time of its own
+       * turns. */
+      const uint64_t own_before = stats_so_far(&subjects[k]).plugin_ns;
       t[k] = render_s(&subjects[k], blocks);
       if (t[k] <= 0)
         return -1;
+      own_ns[k] += stats_so_far(&subjects[k]).plugin_ns - own_before;
       total[k] += t[k];
       ratio[k][turn] = t[0] / t[k];
     }
@@ -637,7 +679,7 @@ run_offline(subject_t* subjects)
   if (sched_setaffinity(0, sizeof(all), &all))
     return -1;
   const double audio_s = (double)turns * blocks * OFFLINE_FRAMES / RATE;
-  for (int k = 0; k < 4; ++k) {
+  for (int k = 0; k < n; ++k) {
     if (k == 1)
       continue;
     qsort(ratio[k], (size_t)turns, sizeof(double), cmp_double);
@@ -653,8 +695,7 @@ run_offline(subject_t* subjects)
      * the VM's moods do not skew. */
     if (subjects[k].plugin)
       printf("  (plugin's own time: x%.3f of the calls')",
-             (double)(stats_so_far(&subjects[k]).plugin_ns - own_ns[k]) / 1e9 /
-               total[k]);
+             (double)own_ns[k] / 1e9 / total[k]);
     printf("\n");
   }
   return 0;
@@ -662,18 +703,23 @@ run_offline(subject_t* subjects)
 
 /* ------------------------------------------------------------ main */
 
-static void
+/* 0, or -1 out of memory. */
+static int
 fill_inputs(void)
 {
   uint32_t x = 1;
   for (int c = 0; c < 2; ++c) {
     ins[c] = calloc(MAX_FRAMES, sizeof(float));
     outs[c] = calloc(MAX_FRAMES, sizeof(float));
-    for (uint32_t i = 0; ins[c] && i < MAX_FRAMES; ++i) {
+    outs2[c] = calloc(MAX_FRAMES, sizeof(float));
+    if (!ins[c] || !outs[c] || !outs2[c])
+      return -1;
+    for (uint32_t i = 0; i < MAX_FRAMES; ++i) {
       x = x * 1664525u + 1013904223u;
       ins[c][i] = (float)((double)(x >> 8) / 16777216.0 - 0.5) * 0.5f;
     }
   }
+  return 0;
 }
 
 int
@@ -718,11 +764,16 @@ main(int argc, char** argv)
       return 1;
     }
   }
-  fill_inputs();
-  subject_t s[4] = { { .name = "in-process" },
+  if (fill_inputs()) {
+    fprintf(stderr, "bench_process: out of memory\n");
+    return 1;
+  }
+  subject_t s[6] = { { .name = "in-process" },
                      { .name = "raw futex" },
                      { .name = "default" },
-                     { .name = "hot", .hot = 1 } };
+                     { .name = "hot", .hot = 1 },
+                     { .name = "queued", .queued = 1 },
+                     { .name = "hot queued", .hot = 1, .queued = 1 } };
   pb_host_t* host = NULL;
   s[0].fx = load_in_process(argv[i]);
   /* The raw child first: it must not inherit the bridges' pipes. */
@@ -732,6 +783,8 @@ main(int argc, char** argv)
     fprintf(stderr, "bench_process: %s does not run\n", argv[i]);
     return 1;
   }
+  s[4].plugin = s[2].plugin;
+  s[5].plugin = s[3].plugin;
   printf("%s, stereo, 48 kHz, %zu calls (paced: fewer for long blocks), "
          "%ld CPUs, %s\n",
          argv[i],
@@ -757,7 +810,7 @@ main(int argc, char** argv)
   if (!err && !offline_only)
     err = run_placement(s, 4, argv[i], calls);
   if (!err)
-    err = run_offline(s);
+    err = run_offline(s, 6);
   raw_stop(&s[1]);
   pb_plugin_close(s[2].plugin);
   pb_plugin_close(s[3].plugin);

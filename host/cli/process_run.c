@@ -1,7 +1,12 @@
 /* The render loop of plugbox process.  Every buffer is allocated before
  * the first block; the loop itself only reads, converts, processes and
  * writes.  Every process call gets exactly the block size asked for: the
- * last block is padded with silence and its extra output dropped. */
+ * last block is padded with silence and its extra output dropped.
+ *
+ * The blocks go through the plugin's queue (pb_plugin_submit()): while
+ * the bridge runs one block, this thread reads and queues the next, then
+ * writes the last one's output.  Each queued block has its own output
+ * buffers; inputs, MIDI and transport are copied when it is queued. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "process_run.h"
@@ -16,6 +21,13 @@
 #include <string.h>
 #include <time.h>
 
+/* A queued block. */
+typedef struct
+{
+  pb_process_t block;
+  uint64_t pos; /* its first frame */
+} slot_t;
+
 typedef struct
 {
   const pb_cli_render_t* r;
@@ -28,14 +40,20 @@ typedef struct
   double rate;
   double* file_in;  /* block × n_file, interleaved */
   double* file_out; /* block × n_out, interleaved */
-  float* f_planar;  /* (n_in + n_out) × block, float processing */
-  double* d_planar; /* the same, double processing */
+  /* n_in + PB_QUEUE_MAX × n_out channels of `block` frames: the inputs,
+   * then each queued block's outputs; float or double processing. */
+  float* f_planar;
+  double* d_planar;
   const float** f_in;
-  float** f_out;
+  float** f_out; /* PB_QUEUE_MAX × n_pins, by slot */
   const double** d_in;
   double** d_out;
+  size_t n_pins;
   pb_midi_event_t* events;
-  int percent; /* last progress drawn, -1 none */
+  slot_t slot[PB_QUEUE_MAX];
+  uint64_t queued;   /* blocks queued so far */
+  uint32_t out_slot; /* the slot whose output is written */
+  int percent;       /* last progress drawn, -1 none */
 } run_t;
 
 /* Set by SIGINT or SIGTERM: the loop stops at the next block and the
@@ -92,20 +110,24 @@ point_planar(run_t* run)
     else
       run->d_in[c] = run->d_planar + c * b;
   }
-  for (uint32_t c = 0; c < run->n_out; ++c) {
-    if (run->f_planar)
-      run->f_out[c] = run->f_planar + (run->n_in + c) * b;
-    else
-      run->d_out[c] = run->d_planar + (run->n_in + c) * b;
-  }
+  for (uint32_t k = 0; k < PB_QUEUE_MAX; ++k)
+    for (uint32_t c = 0; c < run->n_out; ++c) {
+      const size_t at = (run->n_in + (size_t)k * run->n_out + c) * b;
+      if (run->f_planar)
+        run->f_out[k * run->n_pins + c] = run->f_planar + at;
+      else
+        run->d_out[k * run->n_pins + c] = run->d_planar + at;
+    }
 }
 
 static int
 alloc_buffers(run_t* run)
 {
   const size_t b = run->block;
-  const size_t n_planar = (size_t)(run->n_in + run->n_out) * b;
+  const size_t n_planar =
+    ((size_t)run->n_in + (size_t)PB_QUEUE_MAX * run->n_out) * b;
   const size_t n_pins = (size_t)run->n_in + run->n_out + 1;
+  run->n_pins = n_pins;
   run->file_in = calloc(b * run->n_file, sizeof(double));
   run->file_out = calloc(b * run->n_out, sizeof(double));
   if (run->r->use_double)
@@ -113,9 +135,9 @@ alloc_buffers(run_t* run)
   else
     run->f_planar = calloc(n_planar, sizeof(float));
   run->f_in = calloc(n_pins, sizeof(float*));
-  run->f_out = calloc(n_pins, sizeof(float*));
+  run->f_out = calloc(n_pins * PB_QUEUE_MAX, sizeof(float*));
   run->d_in = calloc(n_pins, sizeof(double*));
-  run->d_out = calloc(n_pins, sizeof(double*));
+  run->d_out = calloc(n_pins * PB_QUEUE_MAX, sizeof(double*));
   run->events = calloc(PB_MIDI_MAX_EVENTS, sizeof(pb_midi_event_t));
   run->stats->peaks = calloc(run->n_out, sizeof(double));
   if (!run->file_in || !run->file_out || !(run->f_planar || run->d_planar) ||
@@ -173,9 +195,10 @@ to_planar(run_t* run)
 static double
 out_sample(const run_t* run, uint32_t c, uint32_t i)
 {
+  const size_t pin = run->out_slot * run->n_pins + c;
   if (run->f_planar)
-    return (double)run->f_out[c][i];
-  return run->d_out[c][i];
+    return (double)run->f_out[pin][i];
+  return run->d_out[pin][i];
 }
 
 /* Interleave the frames of the block at `pos` that fall in the output
@@ -241,27 +264,57 @@ process_failed(const run_t* run, pb_status_t status, uint64_t pos)
   return pb_cli_exit_code(status);
 }
 
+/* Queue the block at `pos`, its input read and converted. */
 static pb_status_t
-process_block(run_t* run, uint64_t pos)
+submit_block(run_t* run, uint64_t pos)
 {
-  pb_transport_t transport;
+  const uint32_t k = (uint32_t)(run->queued % PB_QUEUE_MAX);
+  slot_t* s = &run->slot[k];
+  pb_transport_t transport; /* copied when queued */
   fill_transport(run, pos, &transport);
-  pb_process_t block;
-  memset(&block, 0, sizeof block);
-  block.n_frames = run->block;
-  block.n_inputs = run->n_in;
-  block.n_outputs = run->n_out;
-  block.inputs = run->f_in;
-  block.outputs = run->f_out;
-  block.inputs64 = run->d_in;
-  block.outputs64 = run->d_out;
-  block.midi_in = run->events;
-  block.n_midi_in = pb_cli_midi_block(
+  pb_process_t* block = &s->block;
+  memset(block, 0, sizeof *block);
+  s->pos = pos;
+  block->n_frames = run->block;
+  block->n_inputs = run->n_in;
+  block->n_outputs = run->n_out;
+  block->inputs = run->f_in;
+  block->outputs = run->f_out + (size_t)k * run->n_pins;
+  block->inputs64 = run->d_in;
+  block->outputs64 = run->d_out + (size_t)k * run->n_pins;
+  block->midi_in = run->events;
+  block->n_midi_in = pb_cli_midi_block(
     run->r->midi, pos, run->block, run->events, PB_MIDI_MAX_EVENTS);
-  block.transport = &transport;
-  if (run->r->use_double)
-    return pb_plugin_process_double(run->r->plugin, &block);
-  return pb_plugin_process(run->r->plugin, &block);
+  block->transport = &transport;
+  const pb_status_t status = run->r->use_double
+                               ? pb_plugin_submit_double(run->r->plugin, block)
+                               : pb_plugin_submit(run->r->plugin, block);
+  block->transport = NULL;
+  run->queued += status == PB_OK;
+  return status;
+}
+
+/* Collect the oldest queued block; `*pos` is its first frame. */
+static pb_status_t
+collect_block(run_t* run, uint64_t* pos)
+{
+  pb_process_t* block = NULL;
+  const pb_status_t status = pb_plugin_collect(run->r->plugin, &block);
+  run->out_slot =
+    (uint32_t)((run->queued - pb_plugin_queued(run->r->plugin) - 1u) %
+               PB_QUEUE_MAX);
+  *pos = run->slot[run->out_slot].pos;
+  return status;
+}
+
+/* Collect whatever is still queued, after a failure: the plugin is
+ * switched off next, which must not meet a block in the bridge. */
+static void
+drain(run_t* run)
+{
+  pb_process_t* block = NULL;
+  while (pb_plugin_queued(run->r->plugin) > 0)
+    (void)pb_plugin_collect(run->r->plugin, &block);
 }
 
 static void
@@ -308,24 +361,47 @@ stopped(const run_t* run, uint64_t pos)
 static int
 loop(run_t* run)
 {
-  for (uint64_t pos = 0; pos < run->total; pos += run->block) {
-    draw_progress(run, pos);
-    if (interrupted)
-      return stopped(run, pos);
-    if (read_input(run, pos) != 0)
-      return PB_CLI_EXIT_FAILURE;
-    to_planar(run);
-    pb_status_t status = process_block(run, pos);
-    if (status != PB_OK)
+  pb_plugin_t* plugin = run->r->plugin;
+  uint64_t next = 0; /* the next block to queue */
+  /* Until every block queued is back: the latency the first block reports
+   * may move the end either way. */
+  for (uint64_t done = 0; done < run->total || pb_plugin_queued(plugin) > 0;) {
+    if (next < run->total && pb_plugin_queued(plugin) < PB_QUEUE_MAX) {
+      draw_progress(run, done);
+      if (interrupted) {
+        drain(run);
+        return stopped(run, done);
+      }
+      if (read_input(run, next) != 0) {
+        drain(run);
+        return PB_CLI_EXIT_FAILURE;
+      }
+      to_planar(run);
+      const pb_status_t status = submit_block(run, next);
+      if (status != PB_OK) {
+        drain(run);
+        return process_failed(run, status, next);
+      }
+      next += run->block;
+      continue;
+    }
+    uint64_t pos = 0;
+    const pb_status_t status = collect_block(run, &pos);
+    if (status != PB_OK) {
+      drain(run);
       return process_failed(run, status, pos);
+    }
     /* Plugins that compute their latency (a lookahead from the sample
      * rate) often report it in their first process call; nothing has
      * been written yet, so the first block can still take it. */
     if (run->stats->blocks++ == 0 && run->r->compensate_latency)
-      compensate(run, pb_plugin_latency(run->r->plugin));
+      compensate(run, pb_plugin_latency(plugin));
     run->stats->processed += run->block;
-    if (write_output(run, pos) != 0)
+    if (write_output(run, pos) != 0) {
+      drain(run);
       return PB_CLI_EXIT_FAILURE;
+    }
+    done = pos + run->block;
   }
   draw_progress(run, run->total);
   return 0;
