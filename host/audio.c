@@ -480,6 +480,7 @@ send_block(pb_plugin_t* p, uint32_t seq, pb_process_t* b, int dbl)
   p->audio_queued[seq % PB_SHM_SLOTS].start = start;
   p->audio_queued[seq % PB_SHM_SLOTS].woke_at = woke_at;
   p->audio_queued[seq % PB_SHM_SLOTS].standby = standby;
+  p->audio_queued[seq % PB_SHM_SLOTS].epoch = atomic_load(&p->audio_epoch);
 }
 
 /* Wait for the answer to request `seq`, the oldest queued. */
@@ -706,6 +707,11 @@ collect(pb_plugin_t* p, pb_process_t** out)
   pb_status_t st = p->audio_failed;
   if (!st)
     st = wait_for(p, seq);
+  /* A restart on another thread meanwhile: the old bridge died with this
+   * block, and the new one's words say it is answered. */
+  if (!st &&
+      atomic_load(&p->audio_epoch) != p->audio_queued[seq % PB_SHM_SLOTS].epoch)
+    st = PB_ERR_CRASHED;
   const struct pb_shm_reply* r = &pb_shm_slot(&p->shm, seq)->reply;
   if (!st)
     st = reply_status(r);

@@ -98,6 +98,9 @@ struct pb_plugin
   _Atomic uint64_t stat_host_slept;
   _Atomic uint64_t stat_standby;
   _Atomic uint64_t stat_host_yielded;
+  /* A new bridge behind the same block (host/restart.c): a block sent to
+   * the old one is never answered by the new one. */
+  _Atomic uint32_t audio_epoch;
   /* Audio thread only. */
   uint32_t audio_seq;       /* last request number sent */
   uint32_t audio_collected; /* last request number answered */
@@ -109,6 +112,7 @@ struct pb_plugin
     uint64_t start;              /* when it was rung */
     uint64_t woke_at;            /* ... and the audio thread woken (else 0) */
     int standby;                 /* ... or the standby called */
+    uint32_t epoch;              /* audio_epoch when it was rung */
   } audio_queued[PB_SHM_SLOTS];  /* by request number % slots */
   uint64_t audio_last_ns;        /* the last call's round trip */
   uint64_t audio_end_ns;         /* when the last call returned */

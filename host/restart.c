@@ -300,6 +300,8 @@ respawn(pb_plugin_t* p)
   pb_conn_reset(&p->conn);
   if (p->shm.block) {
     struct pb_shm_header* h = &p->shm.block->header;
+    /* Before the words below make the blocks in flight look answered. */
+    atomic_fetch_add(&p->audio_epoch, 1u);
     const uint32_t seq = pb_shm_load(&h->request_seq);
     pb_shm_store(&h->done_seq, seq);
     /* The old bridge's words: the new one publishes its own. */

@@ -387,6 +387,43 @@ stopped_bridge_times_out_once_for_the_queue(void** state)
   pb_plugin_close(p);
 }
 
+/* The bridge dies with two blocks queued and is restarted before they are
+ * collected: the new bridge's words say they are answered, but they were
+ * not; the queue then flows through the new bridge. */
+static void
+restart_fails_the_blocks_queued_to_the_old_bridge(void** state)
+{
+  pb_plugin_t* p =
+    open_running((fixture_t*)*state, fx_test_plugin("pb_test_gain"));
+  queue_t q;
+  queue_init(&q, 0);
+  assert_int_equal(submit(p, &q, next_block(&q, 0, 64)), PB_OK);
+  collect(p, &q, PB_OK);
+  fx_stop_bridge(p);
+  assert_int_equal(submit(p, &q, next_block(&q, 64, 64)), PB_OK);
+  assert_int_equal(submit(p, &q, next_block(&q, 128, 64)), PB_OK);
+  assert_int_equal(kill(pb_plugin_pid(p), SIGKILL), 0);
+  pb_crash_t cr;
+  const double t0 = fx_now_ms();
+  do {
+    fx_sleep_ms(5);
+    pb_plugin_crash(p, &cr);
+  } while (!cr.crashed && fx_now_ms() - t0 < 3000.0);
+  assert_int_equal(cr.crashed, 1);
+  assert_int_equal(pb_plugin_restart(p), PB_OK);
+  assert_true(silent(collect(p, &q, PB_ERR_CRASHED)));
+  assert_true(silent(collect(p, &q, PB_ERR_CRASHED)));
+  for (int k = 0; k < 2; ++k)
+    assert_int_equal(submit(p, &q, next_block(&q, 64u * (uint32_t)k, 64)),
+                     PB_OK);
+  for (int k = 0; k < 2; ++k) {
+    const slot_t* s = collect(p, &q, PB_OK);
+    assert_true(((float*)s->out[0])[33] == ((float*)s->in[0])[33]);
+  }
+  queue_fini(&q);
+  pb_plugin_close(p);
+}
+
 /* ------------------------------------------------------------ threads */
 
 /* MVerb (a reverb: each block depends on all before) with the caller
@@ -454,6 +491,7 @@ main(void)
     T(queue_checks_its_arguments),
     T(dead_bridge_fails_every_queued_block_at_once),
     T(stopped_bridge_times_out_once_for_the_queue),
+    T(restart_fails_the_blocks_queued_to_the_old_bridge),
     T(standby_and_audio_thread_keep_the_queue_in_order),
   };
 #undef T
