@@ -737,13 +737,21 @@ collect(pb_plugin_t* p, pb_process_t** out)
   return PB_OK;
 }
 
+/* The arguments of a process or submit call, checked; its MIDI out
+ * cleared. */
 static pb_status_t
-process(pb_plugin_t* p, pb_process_t* b, int dbl)
+take_block(pb_plugin_t* p, pb_process_t* b, int dbl)
 {
   if (!p || !b)
     return PB_ERR_INVALID;
   b->n_midi_out = 0;
-  pb_status_t st = check_block(p, b, dbl);
+  return check_block(p, b, dbl);
+}
+
+static pb_status_t
+process(pb_plugin_t* p, pb_process_t* b, int dbl)
+{
+  pb_status_t st = take_block(p, b, dbl);
   if (st)
     return st;
   if (p->audio_seq != p->audio_collected)
@@ -771,10 +779,7 @@ pb_plugin_process_double(pb_plugin_t* plugin, pb_process_t* block)
 static pb_status_t
 submit(pb_plugin_t* p, pb_process_t* b, int dbl)
 {
-  if (!p || !b)
-    return PB_ERR_INVALID;
-  b->n_midi_out = 0;
-  pb_status_t st = check_block(p, b, dbl);
+  pb_status_t st = take_block(p, b, dbl);
   if (st)
     return st;
   if (p->audio_seq - p->audio_collected >= PB_SHM_SLOTS)

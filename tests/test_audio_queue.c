@@ -424,6 +424,23 @@ restart_fails_the_blocks_queued_to_the_old_bridge(void** state)
   pb_plugin_close(p);
 }
 
+/* Closing with blocks queued neither waits for them nor touches the
+ * caller's buffers after (valgrind and ASan watch this too). */
+static void
+close_with_blocks_queued_returns_at_once(void** state)
+{
+  pb_plugin_t* p =
+    open_running((fixture_t*)*state, fx_test_plugin("pb_test_gain"));
+  queue_t q;
+  queue_init(&q, 0);
+  assert_int_equal(submit(p, &q, next_block(&q, 0, MAX_BLOCK)), PB_OK);
+  assert_int_equal(submit(p, &q, next_block(&q, MAX_BLOCK, MAX_BLOCK)), PB_OK);
+  const double t0 = fx_now_ms();
+  pb_plugin_close(p);
+  assert_true(fx_now_ms() - t0 < 2000.0);
+  queue_fini(&q);
+}
+
 /* ------------------------------------------------------------ threads */
 
 /* MVerb (a reverb: each block depends on all before) with the caller
@@ -492,6 +509,7 @@ main(void)
     T(dead_bridge_fails_every_queued_block_at_once),
     T(stopped_bridge_times_out_once_for_the_queue),
     T(restart_fails_the_blocks_queued_to_the_old_bridge),
+    T(close_with_blocks_queued_returns_at_once),
     T(standby_and_audio_thread_keep_the_queue_in_order),
   };
 #undef T
