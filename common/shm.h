@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define PB_SHM_MAGIC 0x4d534250u /* "PBSM" little-endian */
-#define PB_SHM_LAYOUT_VERSION 7u
+#define PB_SHM_LAYOUT_VERSION 8u
 #define PB_SHM_FD 4             /* the fd the bridge inherits the block on */
 #define PB_SHM_MAX_CHANNELS 32u /* per direction, fixed at spawn */
 #define PB_SHM_SAMPLE_BYTES 8u  /* room for 64-bit samples */
@@ -78,7 +78,11 @@ struct pb_shm_header /* shared with i386 bridges: fixed widths only */
    * SCHED_RR priority, 0 for the normal policy, or minus the errno that
    * refused the priority asked for (--rt-priority). */
   int32_t audio_priority;
-  uint32_t reserved[11];
+  /* The last request whose reply the host has read: the bridge may then
+   * clear that slot's outputs for the next request there ahead of time
+   * (bridge/audio.c, preclear()).  Written by the host. */
+  uint32_t collected_seq;
+  uint32_t reserved[10];
 };
 _Static_assert(sizeof(struct pb_shm_header) == 128, "shared layout is ABI");
 _Static_assert(offsetof(struct pb_shm_header, total_size) == 8, "ABI");
@@ -91,6 +95,7 @@ _Static_assert(offsetof(struct pb_shm_header, claim_seq) == 64, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, standby_cpu) == 72, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, one_thread) == 76, "ABI");
 _Static_assert(offsetof(struct pb_shm_header, audio_priority) == 80, "ABI");
+_Static_assert(offsetof(struct pb_shm_header, collected_seq) == 84, "ABI");
 
 #define PB_SHM_NO_CPU 0xffffffffu /* the side's CPU is not known */
 

@@ -697,6 +697,19 @@ enqueue(pb_plugin_t* p, pb_process_t* b, int dbl)
   return PB_OK;
 }
 
+static void
+take_reply(pb_plugin_t* p,
+           uint32_t seq,
+           const struct pb_shm_reply* r,
+           pb_process_t* b,
+           int dbl)
+{
+  copy_outputs(p, seq, b, dbl);
+  count_plugin_time(p, r);
+  read_midi_out(p, r, b);
+  read_param_events(p, r, b->n_frames);
+}
+
 /* Wait for the oldest queued block, and read its answer into it. */
 static pb_status_t
 collect(pb_plugin_t* p, pb_process_t** out)
@@ -726,15 +739,13 @@ collect(pb_plugin_t* p, pb_process_t** out)
   if (out)
     *out = b;
   b->n_midi_out = 0;
-  if (st) {
+  if (st)
     silence(b, dbl);
-    return st;
-  }
-  copy_outputs(p, seq, b, dbl);
-  count_plugin_time(p, r);
-  read_midi_out(p, r, b);
-  read_param_events(p, r, b->n_frames);
-  return PB_OK;
+  else
+    take_reply(p, seq, r, b, dbl);
+  /* Done with the slot: the bridge may clear its outputs. */
+  pb_shm_store(&p->shm.block->header.collected_seq, seq);
+  return st;
 }
 
 /* The arguments of a process or submit call, checked; its MIDI out

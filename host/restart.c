@@ -304,6 +304,7 @@ respawn(pb_plugin_t* p)
     atomic_fetch_add(&p->audio_epoch, 1u);
     const uint32_t seq = pb_shm_load(&h->request_seq);
     pb_shm_store(&h->done_seq, seq);
+    pb_shm_store(&h->collected_seq, seq);
     /* The old bridge's words: the new one publishes its own. */
     pb_shm_store(&h->claim_seq, seq);
     pb_shm_store(&h->bridge_cpu, PB_SHM_NO_CPU);

@@ -39,6 +39,7 @@ dump_header(void)
   FIELD(pb_shm_header, standby_cpu);
   FIELD(pb_shm_header, one_thread);
   FIELD(pb_shm_header, audio_priority);
+  FIELD(pb_shm_header, collected_seq);
   FIELD(pb_shm_header, reserved);
   SIZE(pb_shm_header);
 }

@@ -321,6 +321,46 @@ silent(const slot_t* s)
   return 1;
 }
 
+/* Every third block (process calls), or every first of two queued, the
+ * plugin writes nothing: the block must come back silent, whatever its
+ * slot held two blocks before (the bridge clears the outputs, on the
+ * way or ahead of time). */
+static void
+arm_silent(pb_plugin_t* p)
+{
+  int32_t answer = 0;
+  assert_int_equal(pb_plugin_can_do(p, "faulty:arm:silent:process", &answer),
+                   PB_OK);
+  assert_int_equal(answer, 1);
+}
+
+static void
+outputs_the_plugin_leaves_alone_are_silence(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  FX_NEED(fx_test_plugin("pb_test_faulty"));
+  pb_plugin_t* p = open_running(f, fx_test_plugin("pb_test_faulty"));
+  queue_t q;
+  queue_init(&q, 0);
+  for (uint32_t k = 0; k < 30; ++k) {
+    const int quiet = k % 3 == 2;
+    if (quiet)
+      arm_silent(p);
+    slot_t* s = next_block(&q, 64u * k, 64);
+    assert_int_equal(pb_plugin_process(p, &s->b), PB_OK);
+    assert_int_equal(silent(s), quiet);
+  }
+  for (uint32_t k = 0; k < 10; ++k) {
+    arm_silent(p);
+    assert_int_equal(submit(p, &q, next_block(&q, 128u * k, 64)), PB_OK);
+    assert_int_equal(submit(p, &q, next_block(&q, 128u * k + 64u, 64)), PB_OK);
+    assert_true(silent(collect(p, &q, PB_OK)));
+    assert_false(silent(collect(p, &q, PB_OK)));
+  }
+  queue_fini(&q);
+  pb_plugin_close(p);
+}
+
 /* ------------------------------------------------------------ failures */
 
 static void
@@ -506,6 +546,7 @@ main(void)
     T(queued_blocks_keep_their_own_changes),
     T(queued_blocks_keep_their_own_midi),
     T(queue_checks_its_arguments),
+    T(outputs_the_plugin_leaves_alone_are_silence),
     T(dead_bridge_fails_every_queued_block_at_once),
     T(stopped_bridge_times_out_once_for_the_queue),
     T(restart_fails_the_blocks_queued_to_the_old_bridge),

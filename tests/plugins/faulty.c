@@ -17,13 +17,15 @@
  * FAULT (the numbers are the indexes of fault_names):
  *   segv abort fpe ill bus exit _exit stack memory loop sleep close_fd
  *   garbage_fd shm_garbage lie long_string nan killpg stop hide_hang
- *   fake_hang
- * The last two have no pb_test_faulty_open_* copy (faults.cmake): they
- * act on the audio doorbells, which do not exist yet at open.
+ *   fake_hang silent
+ * The last three have no pb_test_faulty_open_* copy (faults.cmake): the
+ * hangs act on the audio doorbells, which do not exist yet at open, and
+ * silent acts in process only.
  *   hide_hang  make the shared doorbell words agree (request_seq =
  *              done_seq), as if no block were pending, and keep moving
  *              them (never onto the host's number), forever
- *   fake_hang  change done_seq, as if a block were pending, and return */
+ *   fake_hang  change done_seq, as if a block were pending, and return
+ *   silent     leave the outputs as they are (the host zeroes them) */
 #define _GNU_SOURCE /* memfd_create, MAP_ANONYMOUS */
 
 #include "plugin_base.h"
@@ -67,6 +69,7 @@ enum fault
   F_STOP,
   F_HIDE_HANG,
   F_FAKE_HANG,
+  F_SILENT,
   N_FAULTS
 };
 
@@ -78,7 +81,7 @@ static const char* const fault_names[N_FAULTS] = {
   "none",     "segv",       "abort",       "fpe",       "ill",         "bus",
   "exit",     "_exit",      "stack",       "memory",    "loop",        "sleep",
   "close_fd", "garbage_fd", "shm_garbage", "lie",       "long_string", "nan",
-  "killpg",   "stop",       "hide_hang",   "fake_hang",
+  "killpg",   "stop",       "hide_hang",   "fake_hang", "silent",
 };
 
 enum entry
@@ -487,6 +490,8 @@ process(pb_vst_effect_t* effect,
 {
   faulty_t* self = self_of(effect);
   const int fault = take(self, E_PROCESS);
+  if (fault == F_SILENT)
+    return;
   const float gain = 2.0f * self->values[self->program][0];
   for (int c = 0; c < 2; ++c)
     for (int32_t i = 0; i < n_frames; ++i)
