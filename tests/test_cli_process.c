@@ -262,6 +262,27 @@ unity_gain_gives_the_input_exactly(void** state)
   run_free(&run);
 }
 
+/* 64-bit processing (queued with pb_plugin_submit_double()) at an odd
+ * block size: unity gain still gives the input exactly. */
+static void
+double_processing_gives_the_input_exactly(void** state)
+{
+  files_t* f = *state;
+  write_sine(f->in, 2, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 0.8);
+  run_t run = run_process("--quiet",
+                          "--double",
+                          "--block",
+                          "333",
+                          test_plugin("pb_test_gain.so"),
+                          f->in,
+                          f->out,
+                          NULL);
+  expect_ok(&run);
+  assert_string_equal(run.err, "");
+  expect_gain(f, 1.0, 0.0);
+  run_free(&run);
+}
+
 static void
 strict_sandbox_renders_the_same(void** state)
 {
@@ -753,6 +774,7 @@ main(void)
 {
   const struct CMUnitTest tests[] = {
     T(unity_gain_gives_the_input_exactly),
+    T(double_processing_gives_the_input_exactly),
     T(strict_sandbox_renders_the_same),
     T(sandbox_off_is_taken_and_reported),
     T(gain_in_db_scales_every_sample),
