@@ -572,8 +572,9 @@ typedef struct
  *  waits at most the process deadline.  The plugin must be active and
  *  processing (pb_plugin_set_active(), pb_plugin_set_processing()).
  *  Returns PB_OK, PB_ERR_INVALID (frames over the block size, bad change or
- *  event), PB_ERR_TIMEOUT (outputs silenced, the instance marked late),
- *  PB_ERR_CRASHED (outputs silenced). */
+ *  event, blocks still queued with pb_plugin_submit()), PB_ERR_TIMEOUT
+ *  (outputs silenced, the instance marked late), PB_ERR_CRASHED (outputs
+ *  silenced). */
 PB_API pb_status_t pb_plugin_process(pb_plugin_t* plugin, pb_process_t* block);
 
 /** The same in 64-bit samples (processDoubleReplacing).
