@@ -786,13 +786,11 @@ preclear(struct pb_shm_header* h, uint32_t seq)
   if (pb_shm_load(&h->request_seq) != seq ||
       pb_shm_load(&h->collected_seq) != seq - 1u || !apart_from_host(h))
     return;
+  /* Half the number space away: no request is near it. */
+  const uint32_t clearing = seq ^ 0x80000000u;
   uint32_t c = seq;
-  if (!__atomic_compare_exchange_n(&audio.claimed,
-                                   &c,
-                                   seq ^ 0x80000000u,
-                                   0,
-                                   __ATOMIC_ACQ_REL,
-                                   __ATOMIC_ACQUIRE))
+  if (!__atomic_compare_exchange_n(
+        &audio.claimed, &c, clearing, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
     return;
   const uint32_t k = next % PB_SHM_SLOTS;
   const pb_vst_effect_t* fx = audio.plugin->effect;

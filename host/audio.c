@@ -475,12 +475,13 @@ send_block(pb_plugin_t* p, uint32_t seq, pb_process_t* b, int dbl)
   atomic_store(&p->conn.audio_in_flight, 1);
   int standby = 0;
   const uint64_t woke_at = ring(p, seq, cpu, start, &standby);
-  p->audio_queued[seq % PB_SHM_SLOTS].block = b;
-  p->audio_queued[seq % PB_SHM_SLOTS].dbl = dbl;
-  p->audio_queued[seq % PB_SHM_SLOTS].start = start;
-  p->audio_queued[seq % PB_SHM_SLOTS].woke_at = woke_at;
-  p->audio_queued[seq % PB_SHM_SLOTS].standby = standby;
-  p->audio_queued[seq % PB_SHM_SLOTS].epoch = atomic_load(&p->audio_epoch);
+  pb_queued_t* q = &p->audio_queued[seq % PB_SHM_SLOTS];
+  q->block = b;
+  q->dbl = dbl;
+  q->start = start;
+  q->woke_at = woke_at;
+  q->standby = standby;
+  q->epoch = atomic_load(&p->audio_epoch);
 }
 
 /* Wait for the answer to request `seq`, the oldest queued. */
@@ -492,19 +493,19 @@ wait_for(pb_plugin_t* p, uint32_t seq)
   const uint64_t start = pb_clock_now_ns();
   const uint64_t deadline =
     start + (uint64_t)atomic_load(&p->process_timeout_us) * 1000u;
-  const uint64_t rung = p->audio_queued[seq % PB_SHM_SLOTS].start;
-  const uint64_t woke_at = p->audio_queued[seq % PB_SHM_SLOTS].woke_at;
-  int standby = p->audio_queued[seq % PB_SHM_SLOTS].standby;
+  const pb_queued_t* q = &p->audio_queued[seq % PB_SHM_SLOTS];
+  const uint64_t rung = q->start;
+  int standby = q->standby;
   int yielded = 0;
   int slept = 0;
   pb_shm_store(&h->host_cpu, cpu);
   pb_shm_store(&h->host_state, PB_SHM_HOST_WAITING);
   const pb_status_t st = wait_reply(
-    p, seq, cpu, woke_at, rung, deadline, &standby, &yielded, &slept);
+    p, seq, cpu, q->woke_at, rung, deadline, &standby, &yielded, &slept);
   if (st == PB_OK && seq == p->audio_seq)
     atomic_store(&p->conn.audio_in_flight, 0);
   count(&p->stat_blocks, 1);
-  count(&p->stat_bridge_woken, woke_at != 0);
+  count(&p->stat_bridge_woken, q->woke_at != 0);
   count(&p->stat_host_slept, slept != 0);
   count(&p->stat_standby, standby != 0);
   count(&p->stat_host_yielded, yielded != 0);
@@ -715,21 +716,21 @@ static pb_status_t
 collect(pb_plugin_t* p, pb_process_t** out)
 {
   const uint32_t seq = p->audio_collected + 1u;
-  pb_process_t* b = p->audio_queued[seq % PB_SHM_SLOTS].block;
-  const int dbl = p->audio_queued[seq % PB_SHM_SLOTS].dbl;
+  pb_queued_t* q = &p->audio_queued[seq % PB_SHM_SLOTS];
+  pb_process_t* b = q->block;
+  const int dbl = q->dbl;
   pb_status_t st = p->audio_failed;
   if (!st)
     st = wait_for(p, seq);
   /* A restart on another thread meanwhile: the old bridge died with this
    * block, and the new one's words say it is answered. */
-  if (!st &&
-      atomic_load(&p->audio_epoch) != p->audio_queued[seq % PB_SHM_SLOTS].epoch)
+  if (!st && atomic_load(&p->audio_epoch) != q->epoch)
     st = PB_ERR_CRASHED;
   const struct pb_shm_reply* r = &pb_shm_slot(&p->shm, seq)->reply;
   if (!st)
     st = reply_status(r);
   p->audio_collected = seq;
-  p->audio_queued[seq % PB_SHM_SLOTS].block = NULL;
+  q->block = NULL;
   /* A block the bridge did not answer leaves it behind the queue (a
    * status it answered with is this block's alone). */
   if (st && st != PB_ERR_INVALID && st != PB_ERR_UNSUPPORTED)

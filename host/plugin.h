@@ -45,6 +45,17 @@ typedef struct
   int bypass; /* -1: never set */
 } pb_state_t;
 
+/* A block sent to the bridge and not yet collected (host/audio.c). */
+typedef struct
+{
+  pb_process_t* block; /* the caller's, until collected */
+  int dbl;             /* pb_plugin_submit_double() */
+  uint64_t start;      /* when it was rung */
+  uint64_t woke_at;    /* ... and the audio thread woken (else 0) */
+  int standby;         /* ... or the standby called */
+  uint32_t epoch;      /* audio_epoch when it was rung */
+} pb_queued_t;
+
 struct pb_plugin
 {
   pb_host_t* host;
@@ -102,25 +113,17 @@ struct pb_plugin
    * the old one is never answered by the new one. */
   _Atomic uint32_t audio_epoch;
   /* Audio thread only. */
-  uint32_t audio_seq;       /* last request number sent */
-  uint32_t audio_collected; /* last request number answered */
-  pb_status_t audio_failed; /* for the blocks still queued */
-  struct
-  {
-    pb_process_t* block;         /* the caller's, until collected */
-    int dbl;                     /* pb_plugin_submit_double() */
-    uint64_t start;              /* when it was rung */
-    uint64_t woke_at;            /* ... and the audio thread woken (else 0) */
-    int standby;                 /* ... or the standby called */
-    uint32_t epoch;              /* audio_epoch when it was rung */
-  } audio_queued[PB_SHM_SLOTS];  /* by request number % slots */
-  uint64_t audio_last_ns;        /* the last call's round trip */
-  uint64_t audio_end_ns;         /* when the last call returned */
-  uint64_t audio_no_spin_until;  /* CPUs contended: sleep, not spin */
-  pthread_t audio_policy_thread; /* the caller last checked ... */
-  uint64_t audio_policy_ns;      /* ... when (0: never) ... */
-  int audio_may_yield;           /* ... and if it is not real-time */
-  int audio_late;                /* the last block missed its deadline */
+  uint32_t audio_seq;                     /* last request number sent */
+  uint32_t audio_collected;               /* last request number answered */
+  pb_status_t audio_failed;               /* for the blocks still queued */
+  pb_queued_t audio_queued[PB_SHM_SLOTS]; /* by request number % slots */
+  uint64_t audio_last_ns;                 /* the last call's round trip */
+  uint64_t audio_end_ns;                  /* when the last call returned */
+  uint64_t audio_no_spin_until;           /* CPUs contended: sleep, not spin */
+  pthread_t audio_policy_thread;          /* the caller last checked ... */
+  uint64_t audio_policy_ns;               /* ... when (0: never) ... */
+  int audio_may_yield;                    /* ... and if it is not real-time */
+  int audio_late;                       /* the last block missed its deadline */
   uint8_t sysex_out[PB_SHM_SYSEX_AREA]; /* for midi_out[].sysex */
 
   /* Events of the blocks (host/plugin_events.c): a ring with one producer,

@@ -363,6 +363,32 @@ outputs_the_plugin_leaves_alone_are_silence(void** state)
 
 /* ------------------------------------------------------------ failures */
 
+/* One block through, then the bridge stopped with two blocks queued
+ * behind it, and killed. */
+static void
+kill_with_two_queued(pb_plugin_t* p, queue_t* q)
+{
+  assert_int_equal(submit(p, q, next_block(q, 0, 64)), PB_OK);
+  collect(p, q, PB_OK);
+  fx_stop_bridge(p);
+  assert_int_equal(submit(p, q, next_block(q, 64, 64)), PB_OK);
+  assert_int_equal(submit(p, q, next_block(q, 128, 64)), PB_OK);
+  assert_int_equal(kill(pb_plugin_pid(p), SIGKILL), 0);
+}
+
+/* The queue flows: `first` submitted already, one more, both back with
+ * the gain plugin's unity output. */
+static void
+expect_queue_flows(pb_plugin_t* p, queue_t* q, pb_status_t first)
+{
+  assert_int_equal(first, PB_OK);
+  assert_int_equal(submit(p, q, next_block(q, 64, 64)), PB_OK);
+  for (int k = 0; k < 2; ++k) {
+    const slot_t* s = collect(p, q, PB_OK);
+    assert_true(((float*)s->out[1])[9] == ((float*)s->in[1])[9]);
+  }
+}
+
 static void
 dead_bridge_fails_every_queued_block_at_once(void** state)
 {
@@ -371,13 +397,7 @@ dead_bridge_fails_every_queued_block_at_once(void** state)
   assert_int_equal(pb_plugin_set_process_timeout_us(p, 5000000), PB_OK);
   queue_t q;
   queue_init(&q, 0);
-  assert_int_equal(submit(p, &q, next_block(&q, 0, 64)), PB_OK);
-  collect(p, &q, PB_OK);
-  /* The bridge dies with one block queued behind another. */
-  fx_stop_bridge(p);
-  assert_int_equal(submit(p, &q, next_block(&q, 64, 64)), PB_OK);
-  assert_int_equal(submit(p, &q, next_block(&q, 128, 64)), PB_OK);
-  assert_int_equal(kill(pb_plugin_pid(p), SIGKILL), 0);
+  kill_with_two_queued(p, &q);
   const double t0 = fx_now_ms();
   assert_true(silent(collect(p, &q, PB_ERR_CRASHED)));
   assert_true(silent(collect(p, &q, PB_ERR_CRASHED)));
@@ -417,12 +437,7 @@ stopped_bridge_times_out_once_for_the_queue(void** state)
     fx_sleep_ms(5);
     st = submit(p, &q, next_block(&q, 0, 64));
   }
-  assert_int_equal(st, PB_OK);
-  assert_int_equal(submit(p, &q, next_block(&q, 64, 64)), PB_OK);
-  for (int k = 0; k < 2; ++k) {
-    const slot_t* s = collect(p, &q, PB_OK);
-    assert_true(((float*)s->out[1])[9] == ((float*)s->in[1])[9]);
-  }
+  expect_queue_flows(p, &q, st);
   queue_fini(&q);
   pb_plugin_close(p);
 }
@@ -437,12 +452,7 @@ restart_fails_the_blocks_queued_to_the_old_bridge(void** state)
     open_running((fixture_t*)*state, fx_test_plugin("pb_test_gain"));
   queue_t q;
   queue_init(&q, 0);
-  assert_int_equal(submit(p, &q, next_block(&q, 0, 64)), PB_OK);
-  collect(p, &q, PB_OK);
-  fx_stop_bridge(p);
-  assert_int_equal(submit(p, &q, next_block(&q, 64, 64)), PB_OK);
-  assert_int_equal(submit(p, &q, next_block(&q, 128, 64)), PB_OK);
-  assert_int_equal(kill(pb_plugin_pid(p), SIGKILL), 0);
+  kill_with_two_queued(p, &q);
   pb_crash_t cr;
   const double t0 = fx_now_ms();
   do {
@@ -453,13 +463,7 @@ restart_fails_the_blocks_queued_to_the_old_bridge(void** state)
   assert_int_equal(pb_plugin_restart(p), PB_OK);
   assert_true(silent(collect(p, &q, PB_ERR_CRASHED)));
   assert_true(silent(collect(p, &q, PB_ERR_CRASHED)));
-  for (int k = 0; k < 2; ++k)
-    assert_int_equal(submit(p, &q, next_block(&q, 64u * (uint32_t)k, 64)),
-                     PB_OK);
-  for (int k = 0; k < 2; ++k) {
-    const slot_t* s = collect(p, &q, PB_OK);
-    assert_true(((float*)s->out[0])[33] == ((float*)s->in[0])[33]);
-  }
+  expect_queue_flows(p, &q, submit(p, &q, next_block(&q, 0, 64)));
   queue_fini(&q);
   pb_plugin_close(p);
 }
