@@ -11,6 +11,8 @@ pb_anticipate_init(pb_anticipate_t* a, uint64_t now)
   a->trail_ns = PB_ANT_TRAIL_NS;
   a->steady = 0;
   a->misses = 0;
+  a->owed = 0;
+  a->edge_ref_ns = 0;
 }
 
 int
@@ -39,6 +41,38 @@ note_host_lateness(pb_anticipate_t* a, int64_t err, uint64_t period)
   a->trail_ns = t < PB_ANT_TRAIL_NS ? PB_ANT_TRAIL_NS : t > max ? max : t;
 }
 
+/* `sent` came one period (`last`, as learnt before it) after the arrival
+ * before, on the grid or at a new phase of its own: follow the early
+ * edge (see pb_anticipate_arrival()).  Any other arrival starts it anew
+ * (edge_ref_ns = 0).  After a correction the run before is no baseline:
+ * its earliest arrival was the first of a ramp now ended. */
+static void
+follow_edge(pb_anticipate_t* a, uint64_t sent, uint64_t last)
+{
+  if (!a->edge_ref_ns) {
+    a->edge_ref_ns = sent;
+    a->edge_n = 0;
+    a->edge_have_last = 0;
+  } else {
+    a->edge_ref_ns += last;
+  }
+  const int64_t off = (int64_t)(sent - a->edge_ref_ns);
+  if (a->edge_n == 0 || off < a->edge_ns)
+    a->edge_ns = off;
+  if (++a->edge_n < PB_ANT_EDGE_RUN)
+    return;
+  const int64_t slope =
+    a->edge_have_last ? (a->edge_ns - a->edge_last_ns) / PB_ANT_EDGE_RUN : 0;
+  a->edge_n = 0;
+  if (slope > PB_ANT_EDGE_MIN_NS) {
+    a->period_ns += (uint64_t)slope;
+    a->edge_have_last = 0;
+    return;
+  }
+  a->edge_last_ns = a->edge_ns;
+  a->edge_have_last = 1;
+}
+
 void
 pb_anticipate_arrival(pb_anticipate_t* a, uint64_t sent)
 {
@@ -52,16 +86,38 @@ pb_anticipate_arrival(pb_anticipate_t* a, uint64_t sent)
     const int64_t step = err < 0 ? err / 2 : err / 16;
     note_host_lateness(a, err, last);
     a->period_ns = (uint64_t)((int64_t)last + (err < 0 ? err / 32 : err / 512));
+    if (a->misses == 0)
+      follow_edge(a, sent, last);
+    else
+      a->edge_ref_ns = 0;
     a->due_ns = (uint64_t)((int64_t)a->due_ns + step) + a->period_ns;
     /* Only a whole period since the last ring clears the misses: a host
      * whose period became 1.5 times the old one lands on the old grid
      * every other ring, and must still count as missing it. */
     if (diff <= tolerance && diff >= -tolerance)
       a->misses = 0;
+    a->owed = 0;
   } else if (last && diff <= tolerance && diff >= -tolerance) {
-    a->due_ns = sent + last; /* same period, new phase */
+    /* Same period, new phase: the host's (after a miss), or the grid's
+     * of a period learnt short (ring after ring later, until here). */
+    a->due_ns = sent + last;
+    if (a->misses == 0)
+      follow_edge(a, sent, last);
+    else
+      a->edge_ref_ns = 0;
+  } else if (last && pb_anticipate_steady(a) && err < 0 && a->owed > 0) {
+    /* Catching up on a grid point it was held up for: the grid holds. */
+    --a->owed;
+    a->edge_ref_ns = 0;
+    return;
   } else if (last && pb_anticipate_steady(a) && ++a->misses < PB_ANT_MISS_RUN) {
-    /* Off the grid: the next grid point at least half a period ahead. */
+    /* Off the grid: the next grid point at least half a period ahead.
+     * Held up past whole grid points, the host may ring for them soon. */
+    if (err > 0) {
+      const uint64_t owed = ((uint64_t)err + last / 4u) / last;
+      a->owed = owed < PB_ANT_MAX_OWED ? (int)owed : PB_ANT_MAX_OWED;
+    }
+    a->edge_ref_ns = 0;
     const uint64_t from = sent + last / 2u;
     if (a->due_ns < from)
       a->due_ns += (from - a->due_ns + last - 1u) / last * last;
@@ -69,6 +125,8 @@ pb_anticipate_arrival(pb_anticipate_t* a, uint64_t sent)
   } else {
     a->steady = 0;
     a->misses = 0;
+    a->owed = 0;
+    a->edge_ref_ns = 0;
     a->period_ns = period;
     a->due_ns = sent + period;
     return;

@@ -19,6 +19,9 @@ enum
   PB_ANT_MISS_RUN = 3,          /* arrivals off the grid before relearning */
   PB_ANT_MAX_LEAD_NS = 300000,  /* the most timer lateness adds to the lead */
   PB_ANT_MAX_TRAIL_NS = 500000, /* the most host lateness adds to the trail */
+  PB_ANT_MAX_OWED = 64,         /* grid points a held-up host may catch up */
+  PB_ANT_EDGE_RUN = 16,         /* arrivals per look at the early edge */
+  PB_ANT_EDGE_MIN_NS = 8000,    /* a smaller slope a ring is left alone */
 };
 
 typedef struct
@@ -30,6 +33,14 @@ typedef struct
   uint64_t trail_ns;   /* how late after due_ns the host rings, most times */
   int steady;          /* arrivals in a row on the grid, up to STEADY_RUN */
   int misses;          /* arrivals in a row off a steady grid */
+  int owed;            /* grid points a held-up host may ring late for */
+  /* The early edge of the arrivals against a grid of the learnt period:
+   * its slope says by how much that period is short. */
+  uint64_t edge_ref_ns; /* that grid's point for the last arrival; 0: none */
+  int64_t edge_ns;      /* the earliest arrival against it in this run */
+  int64_t edge_last_ns; /* ... in the run before, if edge_have_last */
+  int edge_n;           /* arrivals in this run, up to EDGE_RUN */
+  int edge_have_last;
 } pb_anticipate_t;
 
 /** Start with nothing learned, as if the host rang at `now`. */
@@ -40,9 +51,16 @@ void pb_anticipate_init(pb_anticipate_t* a, uint64_t now);
  *  varying amount, never early: the expected time tracks the early edge
  *  of the arrivals (an earlier one moves it by half the error at once, a
  *  later one by a sixteenth; the period learns late ones 16x slower than
- *  early ones), and arrivals off the grid (the host held up once) keep
- *  the grid for up to MISS_RUN - 1 of them, counted until a ring comes a
- *  whole period after the one before. */
+ *  early ones).  Arrivals off the grid (the host held up once) keep the
+ *  grid for up to MISS_RUN - 1 of them, counted until a ring comes a
+ *  whole period after the one before; a host held up past whole grid
+ *  points may then ring for them back to back (one paced by an absolute
+ *  timer does), up to MAX_OWED of them, without counting as misses.  A
+ *  period learnt short (from one interval after a relearn) would take
+ *  hundreds of rings that way, each late against the one before: the
+ *  earliest arrival of each run of EDGE_RUN on the grid, against a grid
+ *  of the learnt period, moves later by EDGE_RUN times the shortfall,
+ *  which is then added to the period. */
 void pb_anticipate_arrival(pb_anticipate_t* a, uint64_t sent);
 
 /** A timed sleep meant to end at `wake` ended at `now`.  The estimate

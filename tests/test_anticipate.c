@@ -158,6 +158,97 @@ a_new_phase_is_taken_at_once(void** state)
   assert_int_equal(a.due_ns, grid(k + 1) + shift);
 }
 
+/* A host held up for two periods that catches up (a late ring, then
+ * rings back to back until it is on its grid again, as one paced by an
+ * absolute timer does) keeps the grid: those rings are not misses, the
+ * ring after them is expected, and the period stays.  Before, the
+ * catch-up's short intervals made three misses in a row: the period was
+ * relearnt from them, 142 µs short here, and for the next 400 rings half
+ * rang after the window. */
+static void
+a_stall_and_its_catch_up_keep_the_grid(void** state)
+{
+  (void)state;
+  pb_anticipate_t a;
+  uint32_t seed = 7;
+  pb_anticipate_init(&a, grid(0));
+  uint64_t k = 1;
+  for (; k < 500; ++k)
+    pb_anticipate_arrival(&a, grid(k) + 50000u + lateness(&seed, 100000));
+  assert_true(pb_anticipate_steady(&a));
+  const uint64_t period = a.period_ns;
+  /* Held up 2.67 ms, then each call takes 20 µs until on the grid. */
+  uint64_t t = grid(k) + 2670000u;
+  pb_anticipate_arrival(&a, t);
+  for (++k; grid(k) < t + 20000u; ++k) {
+    pb_anticipate_arrival(&a, t += 20000u);
+    assert_true(pb_anticipate_steady(&a));
+    assert_int_equal(a.period_ns, period);
+  }
+  assert_true(a.due_ns >= grid(k) && a.due_ns < grid(k) + 100000u);
+  unsigned in_window = 0;
+  for (uint64_t end = k + 100; k < end; ++k) {
+    const uint64_t ring = grid(k) + 50000u + lateness(&seed, 100000);
+    in_window += (unsigned)pb_anticipate_in_window(&a, ring);
+    pb_anticipate_arrival(&a, ring);
+  }
+  assert_true(in_window >= 95);
+  const int64_t drift = (int64_t)a.period_ns - PERIOD;
+  assert_true(drift > -5000 && drift < 5000);
+}
+
+/* A host held up for longer than MAX_OWED periods gets no more catch-up
+ * rings than that (10 µs apart here, all before the next grid point):
+ * past them, rings before the grid are misses again, and a run of them
+ * relearns. */
+static void
+a_catch_up_is_bounded(void** state)
+{
+  (void)state;
+  pb_anticipate_t a;
+  uint64_t k = rings_on_the_grid(&a, 10);
+  uint64_t t = grid(k) + (PB_ANT_MAX_OWED + 10u) * (uint64_t)PERIOD;
+  pb_anticipate_arrival(&a, t);
+  assert_int_equal(a.owed, PB_ANT_MAX_OWED);
+  for (unsigned i = 0; i < PB_ANT_MAX_OWED; ++i) {
+    pb_anticipate_arrival(&a, t += 10000u);
+    assert_true(pb_anticipate_steady(&a));
+  }
+  assert_int_equal(a.owed, 0);
+  int relearnt = 0;
+  for (unsigned i = 0; i < PB_ANT_MISS_RUN; ++i) {
+    pb_anticipate_arrival(&a, t += 10000u);
+    relearnt |= !pb_anticipate_steady(&a);
+  }
+  assert_true(relearnt);
+}
+
+/* A period learnt 142 µs short from one interval (the first ring came
+ * that late): each ring then comes later against the expected time, and
+ * a late ring teaches the period only a 512th of that, so for hundreds
+ * of rings half came after the window.  The early edge's slope corrects
+ * it within a few runs of EDGE_RUN. */
+static void
+a_period_learnt_short_is_corrected_soon(void** state)
+{
+  (void)state;
+  pb_anticipate_t a;
+  uint32_t seed = 3;
+  pb_anticipate_init(&a, grid(0) + 142000u);
+  pb_anticipate_arrival(&a, grid(1));
+  assert_int_equal(a.period_ns, PERIOD - 142000u);
+  unsigned in_window = 0;
+  for (uint64_t k = 2; k < 300; ++k) {
+    const uint64_t ring = grid(k) + 50000u + lateness(&seed, 100000);
+    if (k >= 100)
+      in_window += (unsigned)pb_anticipate_in_window(&a, ring);
+    pb_anticipate_arrival(&a, ring);
+  }
+  assert_true(in_window >= 195); /* of 200 */
+  const int64_t drift = (int64_t)a.period_ns - PERIOD;
+  assert_true(drift > -5000 && drift < 5000);
+}
+
 /* Too long or too short a period is never anticipated. */
 static void
 extreme_periods_are_not_steady(void** state)
@@ -240,6 +331,9 @@ main(void)
     cmocka_unit_test(one_late_ring_keeps_the_grid),
     cmocka_unit_test(a_run_of_misses_relearns),
     cmocka_unit_test(a_new_phase_is_taken_at_once),
+    cmocka_unit_test(a_stall_and_its_catch_up_keep_the_grid),
+    cmocka_unit_test(a_catch_up_is_bounded),
+    cmocka_unit_test(a_period_learnt_short_is_corrected_soon),
     cmocka_unit_test(extreme_periods_are_not_steady),
     cmocka_unit_test(timer_lateness_follows_the_slow_ends),
     cmocka_unit_test(trail_stays_within_its_bounds),
