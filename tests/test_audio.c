@@ -815,6 +815,62 @@ standby_blocks_still_teach_the_host_period(void** state)
   assert_true(missed[1] <= missed[0] + 90u);
 }
 
+/* CPU time of process `pid` so far, in clock ticks (utime + stime of
+ * all its threads, /proc/PID/stat fields 14 and 15). */
+static unsigned long long
+process_ticks(int pid)
+{
+  char path[64];
+  char buf[1024];
+  (void)snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE* f = fopen(path, "r");
+  assert_non_null(f);
+  const size_t n = fread(buf, 1, sizeof buf - 1u, f);
+  assert_int_equal(fclose(f), 0);
+  buf[n] = '\0';
+  const char* q = strrchr(buf, ')'); /* the name may hold spaces */
+  assert_non_null(q);
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  /* After ")": state (3), then fields 4..13, then utime and stime. */
+  assert_int_equal(sscanf(q + 1,
+                          " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                          "%llu %llu",
+                          &utime,
+                          &stime),
+                   2);
+  return utime + stime;
+}
+
+/* While a host calls at a steady period, both bridge threads spin around
+ * the expected request (the standby on the caller's CPU, giving it away
+ * at every turn); once the calls stop, neither may go on: the bridge
+ * takes next to no CPU while idle. */
+static void
+paced_bridge_stops_spinning_when_the_calls_stop(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  if (!pb_test_pin_here())
+    skip();
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  uint64_t missed;
+  paced_blocks(&p, 1, 1333333u, 300, &missed); /* 64 frames at 48 kHz */
+  const int pid = pb_plugin_pid(p);
+  const unsigned long long before = process_ticks(pid);
+  const struct timespec idle = { 0, 500000000 };
+  assert_int_equal(nanosleep(&idle, NULL), 0);
+  const unsigned long long used = process_ticks(pid) - before;
+  const long hz = sysconf(_SC_CLK_TCK);
+  print_message("bridge CPU over 500 ms idle after 300 paced blocks: %llu "
+                "ticks of 1/%ld s\n",
+                used,
+                hz);
+  pb_plugin_close(p);
+  assert_int_equal(pb_test_unpin(), 0);
+  /* A thread left spinning takes the whole 500 ms. */
+  assert_true(hz > 0 && used * 10u <= (unsigned long long)hz / 2u);
+}
+
 static void
 one_audio_thread_keeps_every_block_on_it(void** state)
 {
@@ -1034,6 +1090,7 @@ main(void)
     T(one_cpu_real_time_caller_sleeps_for_every_reply),
     T(one_audio_thread_keeps_every_block_on_it),
     T(standby_blocks_still_teach_the_host_period),
+    T(paced_bridge_stops_spinning_when_the_calls_stop),
     T(bad_one_audio_thread_is_invalid),
 #undef T
   };
