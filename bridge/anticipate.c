@@ -53,6 +53,7 @@ follow_edge(pb_anticipate_t* a, uint64_t sent, uint64_t last)
     a->edge_ref_ns = sent;
     a->edge_n = 0;
     a->edge_have_last = 0;
+    a->edge_slope_ns = 0;
   } else {
     a->edge_ref_ns += last;
   }
@@ -64,11 +65,16 @@ follow_edge(pb_anticipate_t* a, uint64_t sent, uint64_t last)
   const int64_t slope =
     a->edge_have_last ? (a->edge_ns - a->edge_last_ns) / PB_ANT_EDGE_RUN : 0;
   a->edge_n = 0;
-  if (slope > PB_ANT_EDGE_MIN_NS) {
-    a->period_ns += (uint64_t)slope;
+  /* Twice in a row: a host whose lateness stepped up once (a new phase
+   * within the tolerance) moves one run's earliest arrival, not two. */
+  if (slope > PB_ANT_EDGE_MIN_NS && a->edge_slope_ns > PB_ANT_EDGE_MIN_NS) {
+    a->period_ns +=
+      (uint64_t)(slope < a->edge_slope_ns ? slope : a->edge_slope_ns);
     a->edge_have_last = 0;
+    a->edge_slope_ns = 0;
     return;
   }
+  a->edge_slope_ns = slope;
   a->edge_last_ns = a->edge_ns;
   a->edge_have_last = 1;
 }

@@ -36,10 +36,11 @@ typedef struct
   int owed;            /* grid points a held-up host may ring late for */
   /* The early edge of the arrivals against a grid of the learnt period:
    * its slope says by how much that period is short. */
-  uint64_t edge_ref_ns; /* that grid's point for the last arrival; 0: none */
-  int64_t edge_ns;      /* the earliest arrival against it in this run */
-  int64_t edge_last_ns; /* ... in the run before, if edge_have_last */
-  int edge_n;           /* arrivals in this run, up to EDGE_RUN */
+  uint64_t edge_ref_ns;  /* that grid's point for the last arrival; 0: none */
+  int64_t edge_ns;       /* the earliest arrival against it in this run */
+  int64_t edge_last_ns;  /* ... in the run before, if edge_have_last */
+  int64_t edge_slope_ns; /* the slope the last two runs showed */
+  int edge_n;            /* arrivals in this run, up to EDGE_RUN */
   int edge_have_last;
 } pb_anticipate_t;
 
@@ -60,7 +61,7 @@ void pb_anticipate_init(pb_anticipate_t* a, uint64_t now);
  *  hundreds of rings that way, each late against the one before: the
  *  earliest arrival of each run of EDGE_RUN on the grid, against a grid
  *  of the learnt period, moves later by EDGE_RUN times the shortfall,
- *  which is then added to the period. */
+ *  which is added to the period once two runs in a row showed it. */
 void pb_anticipate_arrival(pb_anticipate_t* a, uint64_t sent);
 
 /** A timed sleep meant to end at `wake` ended at `now`.  The estimate

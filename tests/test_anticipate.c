@@ -249,6 +249,28 @@ a_period_learnt_short_is_corrected_soon(void** state)
   assert_true(drift > -5000 && drift < 5000);
 }
 
+/* A host whose lateness steps up by 200 µs for good (within the
+ * tolerance, so its rings stay on the grid): one run's earliest arrival
+ * moves, the next runs' do not, and the period is not taken for short. */
+static void
+a_step_in_lateness_leaves_the_period_alone(void** state)
+{
+  (void)state;
+  pb_anticipate_t a;
+  uint32_t seed = 11;
+  pb_anticipate_init(&a, grid(0));
+  uint64_t k = 1;
+  for (; k < 300; ++k)
+    pb_anticipate_arrival(&a, grid(k) + 50000u + lateness(&seed, 100000));
+  assert_true(pb_anticipate_steady(&a));
+  for (; k < 600; ++k) {
+    pb_anticipate_arrival(&a, grid(k) + 250000u + lateness(&seed, 100000));
+    const int64_t drift = (int64_t)a.period_ns - PERIOD;
+    assert_true(drift > -5000 && drift < 5000);
+  }
+  assert_true(pb_anticipate_steady(&a));
+}
+
 /* Too long or too short a period is never anticipated. */
 static void
 extreme_periods_are_not_steady(void** state)
@@ -334,6 +356,7 @@ main(void)
     cmocka_unit_test(a_stall_and_its_catch_up_keep_the_grid),
     cmocka_unit_test(a_catch_up_is_bounded),
     cmocka_unit_test(a_period_learnt_short_is_corrected_soon),
+    cmocka_unit_test(a_step_in_lateness_leaves_the_period_alone),
     cmocka_unit_test(extreme_periods_are_not_steady),
     cmocka_unit_test(timer_lateness_follows_the_slow_ends),
     cmocka_unit_test(trail_stays_within_its_bounds),
