@@ -13,6 +13,11 @@ pb_anticipate_init(pb_anticipate_t* a, uint64_t now)
   a->misses = 0;
   a->owed = 0;
   a->edge_ref_ns = 0;
+  a->edge_ns = 0;
+  a->edge_last_ns = 0;
+  a->edge_slope_ns = 0;
+  a->edge_n = 0;
+  a->edge_have_last = 0;
 }
 
 int
