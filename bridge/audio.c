@@ -955,11 +955,8 @@ standby_window(uint64_t now, uint64_t after, uint64_t* start, uint64_t* end)
   if (!s || !p || s >= e ||
       atomic_load_explicit(&audio.win_start, memory_order_acquire) != s)
     return 0;
-  *start = s;
-  if (e <= after) {
-    *start += p;
-    e += p;
-  }
+  /* The audio thread's window, once watched, a period on. */
+  *start = e <= after ? s + p : s;
   /* Past the audio thread's window too: a host that rings later than it
    * most times, whose CPU this one keeps awake meanwhile. */
   e = *start + p / 4u * 3u;
