@@ -704,7 +704,13 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
         const uint64_t moved = pb_clock_now_ns();
         const uint64_t limit = wake > moved ? wake - moved : wake ? 1u : 0u;
         atomic_store_explicit(&audio.untimed, !limit, memory_order_relaxed);
-        publish_window(limit ? wake : 0u);
+        /* A steady host past its window is late: the window it missed
+         * stays the standby's, which watches it longer than this thread
+         * (standby_window()).  Taken back, a standby whose own timer
+         * came late (the host's CPU halts while the host sleeps) found
+         * none and slept through the late ring. */
+        if (limit || !pb_anticipate_steady(&place.ant))
+          publish_window(limit ? wake : 0u);
         *slept = sleep_for_request(h, seen, limit);
         if (wake) { /* woken by the request: at least that late */
           const uint64_t t = pb_clock_now_ns();
