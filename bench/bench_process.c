@@ -284,13 +284,16 @@ typedef struct
    * the slowest 1 %; -1 for the others. */
   double woken_pct, slow_woken_pct;
   /* Bridged subjects: the call's time less the plugin's own in the bridge
-   * for the same block (pb_audio_stats_t.plugin_ns), median and p99. */
-  double transport_median_us, transport_p99_us;
+   * for the same block (pb_audio_stats_t.plugin_ns), median and p99; and
+   * of the slowest 1 % by that, the % whose caller saw the answer late
+   * (pb_audio_stats_t.caller_paused: its own thread did not run). */
+  double transport_median_us, transport_p99_us, slow_paused_pct;
 } stats_t;
 
 /* `calls[i]`: the call's time in ns shifted left once, its low bit 1 when
  * the bridge had to be woken for it; `rest[i]`: its time less the
- * plugin's own in ns (bridged subjects; else NULL). */
+ * plugin's own in ns, shifted left once, its low bit 1 when the caller saw
+ * the answer late (bridged subjects; else NULL). */
 static stats_t
 stats_of(uint64_t* calls, uint64_t* rest, size_t n)
 {
@@ -301,19 +304,23 @@ stats_of(uint64_t* calls, uint64_t* rest, size_t n)
                 -1.0,
                 -1.0,
                 -1.0,
+                -1.0,
                 -1.0 };
   if (!rest)
     return s;
   qsort(rest, n, sizeof(rest[0]), cmp_u64);
-  s.transport_median_us = (double)rest[n / 2] / 1e3;
-  s.transport_p99_us = (double)rest[(n * 99) / 100] / 1e3;
-  size_t woken = 0, slow_woken = 0;
+  s.transport_median_us = (double)(rest[n / 2] >> 1) / 1e3;
+  s.transport_p99_us = (double)(rest[(n * 99) / 100] >> 1) / 1e3;
+  size_t woken = 0, slow_woken = 0, slow_paused = 0;
   const size_t slow_from = (n * 99) / 100;
   for (size_t i = 0; i < n; ++i) {
     woken += calls[i] & 1u;
-    if (i >= slow_from)
+    if (i >= slow_from) {
       slow_woken += calls[i] & 1u;
+      slow_paused += rest[i] & 1u;
+    }
   }
+  s.slow_paused_pct = 100.0 * (double)slow_paused / (double)(n - slow_from);
   s.woken_pct = 100.0 * (double)woken / (double)n;
   s.slow_woken_pct = 100.0 * (double)slow_woken / (double)(n - slow_from);
   return s;
@@ -376,7 +383,8 @@ measure(subject_t* s,
     /* Woken: the audio thread, or the standby thread instead. */
     ns[i] = (t1 - t0) << 1 | (after.bridge_woken != before.bridge_woken ||
                               after.standby != before.standby);
-    rest[i++] = t1 - t0 > own ? t1 - t0 - own : 0u;
+    rest[i++] = (t1 - t0 > own ? t1 - t0 - own : 0u) << 1 |
+                (after.caller_paused != before.caller_paused);
   }
   if (s->hot && pb_plugin_set_hot_mode(s->plugin, 0))
     return -1;
@@ -391,7 +399,7 @@ header(const char* title)
   printf("\n%s (microseconds per call)\n", title);
   printf("frames  mode     subject      median      p99    p99.9   |  "
          "overhead: median      p99    p99.9   | woken%%: all, slowest 1%% "
-         "| transport: median     p99\n");
+         "| transport: median     p99 | caller paused%%: slowest 1%%\n");
 }
 
 static void
@@ -408,11 +416,12 @@ row(uint32_t frames, const char* mode, const char* name, stats_t s, stats_t ref)
          s.p99_us - ref.p99_us,
          s.p999_us - ref.p999_us);
   if (s.woken_pct >= 0.0)
-    printf("   | %5.1f %5.1f           |         %7.2f %7.2f",
+    printf("   | %5.1f %5.1f           |         %7.2f %7.2f | %5.1f",
            s.woken_pct,
            s.slow_woken_pct,
            s.transport_median_us,
-           s.transport_p99_us);
+           s.transport_p99_us,
+           s.slow_paused_pct);
   printf("\n");
 }
 

@@ -735,6 +735,9 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
 static void
 reply(struct pb_shm_header* h, uint32_t seq)
 {
+  __atomic_store_n(&pb_shm_slot(&audio.shm, seq)->reply.replied_ns,
+                   (uint32_t)pb_clock_now_ns(),
+                   __ATOMIC_RELAXED);
   __atomic_store_n(&audio.finished, seq, __ATOMIC_RELEASE);
   pb_shm_store_sc(&h->done_seq, seq);
   if (pb_shm_load_sc(&h->host_state) == PB_SHM_HOST_SLEEPING)

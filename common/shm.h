@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define PB_SHM_MAGIC 0x4d534250u /* "PBSM" little-endian */
-#define PB_SHM_LAYOUT_VERSION 8u
+#define PB_SHM_LAYOUT_VERSION 9u
 #define PB_SHM_FD 4             /* the fd the bridge inherits the block on */
 #define PB_SHM_MAX_CHANNELS 32u /* per direction, fixed at spawn */
 #define PB_SHM_SAMPLE_BYTES 8u  /* room for 64-bit samples */
@@ -204,7 +204,10 @@ struct pb_shm_reply
   uint32_t n_param_events; /* used of `param_events` */
   uint32_t n_param_dropped;
   struct pb_shm_param_event param_events[PB_SHM_PARAM_EVENT_MAX];
-  uint32_t reserved;
+  /* When the bridge wrote this reply, by CLOCK_MONOTONIC (the host's
+   * clock too), in ns, the low 32 bits: for the host's count of answers
+   * it saw late (pb_audio_stats_t.caller_paused), nothing else. */
+  uint32_t replied_ns;
   /* How long the plugin itself took for the block (its process and event
    * calls, by the bridge's clock), in ns, saturated.  A claim: the host
    * counts at most the time the whole call took. */
@@ -215,7 +218,7 @@ _Static_assert(offsetof(struct pb_shm_reply, sysex) == 8208, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, n_param_events) == 16400, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, n_param_dropped) == 16404, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, param_events) == 16408, "ABI");
-_Static_assert(offsetof(struct pb_shm_reply, reserved) == 20504, "ABI");
+_Static_assert(offsetof(struct pb_shm_reply, replied_ns) == 20504, "ABI");
 _Static_assert(offsetof(struct pb_shm_reply, plugin_ns) == 20508, "ABI");
 _Static_assert(sizeof(struct pb_shm_reply) == 20512, "ABI");
 

@@ -42,7 +42,10 @@ enum
   CONTENDED_NS = 2000000,       /* then do not spin for this long */
   DEFAULT_TIMEOUT_US = 1000000, /* per process call */
   CHECK_EVERY = 32,             /* spin iterations between clock reads */
-  POLICY_CHECK_NS = 100000000,  /* look at the caller's policy this often */
+  POLICY_CHECK_NS = 100000000,
+  PAUSED_NS = 10000,
+  /* an answer seen this late: not running */ /* look at the caller's policy
+                                                 this often */
 };
 
 /* ------------------------------------------------------------ set-up */
@@ -484,6 +487,23 @@ send_block(pb_plugin_t* p, uint32_t seq, pb_process_t* b, int dbl)
   q->epoch = atomic_load(&p->audio_epoch);
 }
 
+/* Whether the caller saw the answer to a block it waited for more than
+ * PAUSED_NS after the bridge wrote it (the reply's replied_ns, by the same
+ * clock): its thread did not run meanwhile, since a caller that spins or
+ * yields for it sees it within a few µs.  An answer written before the
+ * wait began (a queued block collected later) does not count, nor one
+ * whose stamp lies outside the wait (the plugin may scribble on it). */
+static int
+saw_late(const struct pb_shm_reply* r, uint64_t from, uint64_t seen)
+{
+  const uint64_t waited = seen - from;
+  if (waited > UINT32_MAX)
+    return 0;
+  const uint32_t replied = __atomic_load_n(&r->replied_ns, __ATOMIC_RELAXED);
+  const uint32_t after = replied - (uint32_t)from;
+  return after <= (uint32_t)waited && (uint32_t)waited - after > PAUSED_NS;
+}
+
 /* Wait for the answer to request `seq`, the oldest queued. */
 static pb_status_t
 wait_for(pb_plugin_t* p, uint32_t seq)
@@ -512,6 +532,12 @@ wait_for(pb_plugin_t* p, uint32_t seq)
   pb_shm_store(&h->host_state, PB_SHM_HOST_IDLE);
   p->audio_end_ns = pb_clock_now_ns();
   p->audio_last_ns = p->audio_end_ns - rung;
+  /* A caller that slept pays its own wake-up (host_slept). */
+  if (st == PB_OK && !slept)
+    count(&p->stat_caller_paused,
+          saw_late(&pb_shm_slot(&p->shm, seq)->reply, start, p->audio_end_ns)
+            ? 1u
+            : 0u);
   return st;
 }
 
@@ -879,5 +905,7 @@ pb_plugin_audio_stats(const pb_plugin_t* plugin, pb_audio_stats_t* out)
   out->standby = atomic_load_explicit(&p->stat_standby, memory_order_relaxed);
   out->host_yielded =
     atomic_load_explicit(&p->stat_host_yielded, memory_order_relaxed);
+  out->caller_paused =
+    atomic_load_explicit(&p->stat_caller_paused, memory_order_relaxed);
   return PB_OK;
 }

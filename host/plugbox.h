@@ -650,13 +650,22 @@ typedef struct
                               within 5 µs, 30 µs back to back (its vCPU
                               was paused) */
   /* Appended. */
-  uint64_t host_yielded; /**< the caller waited by sched_yield() for the
-                              bridge's thread on its own CPU (host and
-                              bridge confined to one CPU, or the standby
-                              called), instead of sleeping at once; it
-                              sleeps if the wait is long (counted in
-                              host_slept too).  Never for a caller at a
-                              real-time policy. */
+  uint64_t host_yielded;  /**< the caller waited by sched_yield() for the
+                               bridge's thread on its own CPU (host and
+                               bridge confined to one CPU, or the standby
+                               called), instead of sleeping at once; it
+                               sleeps if the wait is long (counted in
+                               host_slept too).  Never for a caller at a
+                               real-time policy. */
+  uint64_t caller_paused; /**< of the blocks the caller spun or yielded for
+                              (not host_slept), those whose answer it saw
+                              more than 10 µs after the bridge wrote it:
+                              the caller's thread did not run meanwhile
+                              (preempted, or its vCPU paused by the
+                              hypervisor), which no bridge can help.  By
+                              the bridge's stamp in the reply: a plugin
+                              that scribbles on it can skew this count,
+                              nothing else. */
 } pb_audio_stats_t;
 
 /** Copy the counters of `plugin` to `*out`.  Returns PB_OK or

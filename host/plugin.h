@@ -109,6 +109,7 @@ struct pb_plugin
   _Atomic uint64_t stat_host_slept;
   _Atomic uint64_t stat_standby;
   _Atomic uint64_t stat_host_yielded;
+  _Atomic uint64_t stat_caller_paused;
   /* A new bridge behind the same block (host/restart.c): a block sent to
    * the old one is never answered by the new one. */
   _Atomic uint32_t audio_epoch;

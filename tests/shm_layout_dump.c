@@ -97,7 +97,7 @@ dump_reply(void)
   FIELD(pb_shm_reply, n_param_events);
   FIELD(pb_shm_reply, n_param_dropped);
   FIELD(pb_shm_reply, param_events);
-  FIELD(pb_shm_reply, reserved);
+  FIELD(pb_shm_reply, replied_ns);
   FIELD(pb_shm_reply, plugin_ns);
   SIZE(pb_shm_reply);
   FIELD(pb_shm_slot, request);

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -553,6 +554,110 @@ one_block(pb_plugin_t* p)
   io_fini(&io);
 }
 
+/* ------------------------------------------------------------ caller
+ * paused: the caller's thread stops running while it waits for an
+ * answer when a signal's handler takes it for PAUSE_MS. */
+
+enum
+{
+  PAUSES = 25,
+  PAUSE_MS = 3,
+};
+
+static void
+pause_handler(int sig)
+{
+  (void)sig;
+  const struct timespec ts = { 0, PAUSE_MS * 1000000L };
+  (void)nanosleep(&ts, NULL);
+}
+
+typedef struct
+{
+  pthread_t caller;
+  atomic_int done;
+} pauser_t;
+
+/* Signal the caller PAUSES times, PAUSE_MS + 1 ms apart. */
+static void*
+pauser_main(void* arg)
+{
+  pauser_t* z = (pauser_t*)arg;
+  for (int i = 0; i < PAUSES; ++i) {
+    fx_sleep_ms(PAUSE_MS + 1);
+    if (pthread_kill(z->caller, SIGUSR1) != 0)
+      break;
+  }
+  fx_sleep_ms(PAUSE_MS + 1);
+  atomic_store(&z->done, 1);
+  return NULL;
+}
+
+static void
+caller_paused_counts_answers_seen_late(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = pause_handler;
+  assert_int_equal(sigemptyset(&sa.sa_mask), 0);
+  assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+  io_t io;
+  pb_process_t b;
+  io_init(&io, 0, 64);
+  block_of(&b, &io, 0, 64);
+  /* Back to back, the caller spends most of each call waiting: pauses
+   * land in some of those waits. */
+  pauser_t z = { pthread_self(), 0 };
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, pauser_main, &z), 0);
+  while (!atomic_load(&z.done))
+    assert_int_equal(pb_plugin_process(p, &b), PB_OK);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+  pb_audio_stats_t st;
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  print_message("caller paused: %llu of %llu blocks (%d pauses)\n",
+                (unsigned long long)st.caller_paused,
+                (unsigned long long)st.blocks,
+                PAUSES);
+  /* At least one pause fell in a wait.  More than the pauses may count:
+   * the VM's own, or valgrind's, which runs one thread at a time. */
+  assert_true(st.caller_paused >= 1);
+  assert_true(st.caller_paused <= st.blocks - st.host_slept);
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
+/* A queued block collected long after its answer was not waited for:
+ * the caller was not late for it. */
+static void
+caller_paused_leaves_out_answers_collected_later(void** state)
+{
+  fixture_t* f = (fixture_t*)*state;
+  pb_plugin_t* p = open_running(f, "pb_test_gain");
+  io_t io;
+  pb_process_t b;
+  io_init(&io, 0, 64);
+  block_of(&b, &io, 0, 64);
+  pb_audio_stats_t st;
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  const uint64_t before = st.caller_paused;
+  for (int i = 0; i < 5; ++i) {
+    assert_int_equal(pb_plugin_submit(p, &b), PB_OK);
+    fx_sleep_ms(20);
+    pb_process_t* got = NULL;
+    assert_int_equal(pb_plugin_collect(p, &got), PB_OK);
+    assert_ptr_equal(got, &b);
+  }
+  assert_int_equal(pb_plugin_audio_stats(p, &st), PB_OK);
+  assert_int_equal(st.blocks, 5);
+  assert_int_equal(st.caller_paused, before);
+  io_fini(&io);
+  pb_plugin_close(p);
+}
+
 static void
 audio_thread_takes_the_real_time_priority_asked(void** state)
 {
@@ -635,6 +740,7 @@ audio_stats_count_blocks_and_wake_ups(void** state)
   assert_true(st.plugin_ns > 0 && st.plugin_ns <= wall);
   assert_true(st.bridge_woken >= 1 && st.bridge_woken <= 10);
   assert_true(st.host_slept <= 10);
+  assert_true(st.caller_paused <= 10 - st.host_slept);
   /* After a long pause the bridge's threads sleep: the next block must
    * wake one, the audio thread or the standby. */
   const uint64_t woken = st.bridge_woken + st.standby;
@@ -1092,6 +1198,8 @@ main(void)
     T(standby_blocks_still_teach_the_host_period),
     T(paced_bridge_stops_spinning_when_the_calls_stop),
     T(bad_one_audio_thread_is_invalid),
+    T(caller_paused_counts_answers_seen_late),
+    T(caller_paused_leaves_out_answers_collected_later),
 #undef T
   };
   return cmocka_run_group_tests_name("audio", tests, fx_group_setup, NULL);
