@@ -63,6 +63,9 @@ static struct
   struct pb_shm_reply* rep;          /* ... and reply */
   struct pb_shm_transport transport; /* of the block, read once */
   uint32_t seg_start;                /* first frame of the running call */
+  uint64_t began_ns; /* when the block's plugin calls began (or its check
+                        failed) ... */
+  uint64_t ended_ns; /* ... and ended, by pb_clock_now_ns() */
   uint32_t n_frames;
   size_t out_bytes;        /* per output channel of the last good block */
   uint32_t n_param_events; /* written to the reply in this block */
@@ -392,17 +395,20 @@ do_block(uint32_t seq)
   audio.n_param_events = 0;
   audio.out_bytes = 0;
   reply->status = check_request(&dbl, &n_in, &n_out);
-  if (reply->status != PB_OK)
+  if (reply->status != PB_OK) {
+    audio.began_ns = audio.ended_ns = pb_clock_now_ns();
     return;
+  }
   audio.out_bytes =
     (size_t)audio.n_frames * (dbl ? sizeof(double) : sizeof(float));
   memcpy(&audio.transport, &audio.req->transport, sizeof audio.transport);
   clear_outputs(dbl, n_out);
   (void)fesetenv(&audio.fenv);
   in_block = 1;
-  const uint64_t start = pb_clock_now_ns();
+  audio.began_ns = pb_clock_now_ns();
   run_block(dbl, n_in, n_out);
-  const uint64_t took = pb_clock_now_ns() - start;
+  audio.ended_ns = pb_clock_now_ns();
+  const uint64_t took = audio.ended_ns - audio.began_ns;
   in_block = 0;
   reply->plugin_ns = took < UINT32_MAX ? (uint32_t)took : UINT32_MAX;
 }
@@ -506,16 +512,22 @@ move(struct pb_shm_header* h, uint32_t cpu, int only)
   publish_cpu(h);
 }
 
-/* When the host rang, by its word (a wake-up would add its own latency
- * to `now`, and the standby may have answered the request a period ago);
- * `now` if that is not plausible. */
+/* The host's word for when it rang request `seq` (read it before the
+ * reply: the host may reuse the slot after). */
 static uint64_t
-sent_at(uint32_t seq, uint64_t now)
+sent_word(uint32_t seq)
 {
   const struct pb_shm_request* r = &pb_shm_slot(&audio.shm, seq)->request;
-  const uint64_t sent =
-    (uint64_t)__atomic_load_n(&r->sent_ns_hi, __ATOMIC_RELAXED) << 32 |
-    __atomic_load_n(&r->sent_ns_lo, __ATOMIC_RELAXED);
+  return (uint64_t)__atomic_load_n(&r->sent_ns_hi, __ATOMIC_RELAXED) << 32 |
+         __atomic_load_n(&r->sent_ns_lo, __ATOMIC_RELAXED);
+}
+
+/* When the host rang, by its word `sent` (a wake-up would add its own
+ * latency to `now`, and the standby may have answered the request a
+ * period ago); `now` if that is not plausible. */
+static uint64_t
+sent_at(uint64_t sent, uint64_t now)
+{
   return sent <= now && now - sent < PB_ANT_STEADY_MAX_NS ? sent : now;
 }
 
@@ -732,11 +744,14 @@ wait_request(struct pb_shm_header* h, uint32_t seen, int* slept)
   }
 }
 
+/* Answer request `seq`, just run by this thread (do_block()).  The stamp
+ * is the plugin's end: what comes after it here takes tens of ns, and
+ * another clock read would add them to every call. */
 static void
 reply(struct pb_shm_header* h, uint32_t seq)
 {
   __atomic_store_n(&pb_shm_slot(&audio.shm, seq)->reply.replied_ns,
-                   (uint32_t)pb_clock_now_ns(),
+                   (uint32_t)audio.ended_ns,
                    __ATOMIC_RELAXED);
   __atomic_store_n(&audio.finished, seq, __ATOMIC_RELEASE);
   pb_shm_store_sc(&h->done_seq, seq);
@@ -933,7 +948,7 @@ static void
 note_taken(uint32_t seq)
 {
   const unsigned head = atomic_load_explicit(&taken.head, memory_order_relaxed);
-  taken.sent[head % TAKEN_MAX] = sent_at(seq, pb_clock_now_ns());
+  taken.sent[head % TAKEN_MAX] = sent_at(sent_word(seq), pb_clock_now_ns());
   atomic_store_explicit(&taken.head, head + 1u, memory_order_release);
 }
 
@@ -1086,14 +1101,12 @@ audio_main(void* arg)
     const uint32_t rung = wait_request(h, seen, &slept);
     if (rung == seen)
       break;
-    const uint64_t now = pb_clock_now_ns();
-    place.gap_ns = now - place.done_ns;
     uint32_t seq = rung;
     const int mine = claim_next(h, rung, &seq);
     seen = mine ? seq : rung;
-    /* In the order the host rang: the standby's first, all older. */
-    learn_taken();
     if (!mine) {
+      place.gap_ns = pb_clock_now_ns() - place.done_ns;
+      learn_taken();
       /* The standby ran it, on the host's CPU: leave that CPU to it. */
       if (standby_covers(h))
         settle(h, 0);
@@ -1101,10 +1114,17 @@ audio_main(void* arg)
       standby_follow(h);
       continue;
     }
-    pb_anticipate_arrival(&place.ant, sent_at(seq, now));
-    const int leave = leave_after(h, slept, place.gap_ns);
+    /* The block first, the bookkeeping after the reply: the host waits
+     * for the one, not the other.  Seen when the plugin's calls began. */
+    const uint64_t sent = sent_word(seq);
     do_block(seq);
     reply(h, seq);
+    const uint64_t now = audio.began_ns;
+    place.gap_ns = now - place.done_ns;
+    /* In the order the host rang: the standby's first, all older. */
+    learn_taken();
+    pb_anticipate_arrival(&place.ant, sent_at(sent, now));
+    const int leave = leave_after(h, slept, place.gap_ns);
     preclear(h, seq);
     place.done_ns = pb_clock_now_ns();
     if (leave) /* after the reply: the host does not wait for the move */
