@@ -42,10 +42,8 @@ enum
   CONTENDED_NS = 2000000,       /* then do not spin for this long */
   DEFAULT_TIMEOUT_US = 1000000, /* per process call */
   CHECK_EVERY = 32,             /* spin iterations between clock reads */
-  POLICY_CHECK_NS = 100000000,
-  PAUSED_NS = 10000,
-  /* an answer seen this late: not running */ /* look at the caller's policy
-                                                 this often */
+  POLICY_CHECK_NS = 100000000,  /* look at the caller's policy this often */
+  PAUSED_NS = 10000,            /* an answer seen this late: not running */
 };
 
 /* ------------------------------------------------------------ set-up */

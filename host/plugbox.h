@@ -657,15 +657,15 @@ typedef struct
                                sleeps if the wait is long (counted in
                                host_slept too).  Never for a caller at a
                                real-time policy. */
-  uint64_t caller_paused; /**< of the blocks the caller spun or yielded for
-                              (not host_slept), those whose answer it saw
-                              more than 10 µs after the bridge wrote it:
-                              the caller's thread did not run meanwhile
-                              (preempted, or its vCPU paused by the
-                              hypervisor), which no bridge can help.  By
-                              the bridge's stamp in the reply: a plugin
-                              that scribbles on it can skew this count,
-                              nothing else. */
+  uint64_t caller_paused; /**< of the blocks the caller spun or yielded
+                               for (not host_slept), those whose answer it
+                               saw more than 10 µs after the bridge wrote
+                               it: the caller's thread did not run
+                               meanwhile (preempted, or its vCPU paused by
+                               the hypervisor), which no bridge can help.
+                               By the bridge's stamp in the reply: a
+                               plugin that scribbles on it can skew this
+                               count, nothing else. */
 } pb_audio_stats_t;
 
 /** Copy the counters of `plugin` to `*out`.  Returns PB_OK or
