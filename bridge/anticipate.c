@@ -48,12 +48,17 @@ note_host_lateness(pb_anticipate_t* a, int64_t err, uint64_t period)
 
 /* `sent` came one period (`last`, as learnt before it) after the arrival
  * before, on the grid or at a new phase of its own: follow the early
- * edge (see pb_anticipate_arrival()).  Any other arrival starts it anew
- * (edge_ref_ns = 0).  After a correction the run before is no baseline:
- * its earliest arrival was the first of a ramp now ended. */
+ * edge (see pb_anticipate_arrival()), unless it ends a row of misses.
+ * Any other arrival starts it anew (edge_ref_ns = 0).  After a
+ * correction the run before is no baseline: its earliest arrival was the
+ * first of a ramp now ended. */
 static void
 follow_edge(pb_anticipate_t* a, uint64_t sent, uint64_t last)
 {
+  if (a->misses) {
+    a->edge_ref_ns = 0;
+    return;
+  }
   if (!a->edge_ref_ns) {
     a->edge_ref_ns = sent;
     a->edge_n = 0;
@@ -97,10 +102,7 @@ pb_anticipate_arrival(pb_anticipate_t* a, uint64_t sent)
     const int64_t step = err < 0 ? err / 2 : err / 16;
     note_host_lateness(a, err, last);
     a->period_ns = (uint64_t)((int64_t)last + (err < 0 ? err / 32 : err / 512));
-    if (a->misses == 0)
-      follow_edge(a, sent, last);
-    else
-      a->edge_ref_ns = 0;
+    follow_edge(a, sent, last);
     a->due_ns = (uint64_t)((int64_t)a->due_ns + step) + a->period_ns;
     /* Only a whole period since the last ring clears the misses: a host
      * whose period became 1.5 times the old one lands on the old grid
@@ -112,10 +114,7 @@ pb_anticipate_arrival(pb_anticipate_t* a, uint64_t sent)
     /* Same period, new phase: the host's (after a miss), or the grid's
      * of a period learnt short (ring after ring later, until here). */
     a->due_ns = sent + last;
-    if (a->misses == 0)
-      follow_edge(a, sent, last);
-    else
-      a->edge_ref_ns = 0;
+    follow_edge(a, sent, last);
   } else if (last && pb_anticipate_steady(a) && err < 0 && a->owed > 0) {
     /* Catching up on a grid point it was held up for: the grid holds. */
     --a->owed;
